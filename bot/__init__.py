@@ -1,0 +1,1 @@
+"""Opora: a Telegram bot on HIV, OST, harm reduction and rights for key populations in EECA."""

@@ -1,0 +1,118 @@
+"""Command line: `python -m bot --help` lists the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.crypto import generate_key
+from bot.settings import Settings, SettingsError, load_settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _logging(settings: Settings | None, to_file: bool) -> None:
+    if to_file and settings is not None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(
+            filename=settings.data_dir / "opora.log", level=logging.INFO, format=LOG_FORMAT
+        )
+    else:
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # httpx logs every URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import StartupError, run_polling
+
+    if not settings.bot_token or args.local:
+        return _chat(args, settings)
+    _logging(settings, to_file=False)
+    try:
+        asyncio.run(run_polling(settings, announce=print))
+    except StartupError as exc:
+        print(f"Opora could not start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.localchat import run_local_chat
+    from bot.runner import StartupError
+
+    _logging(settings, to_file=True)
+    try:
+        asyncio.run(run_local_chat(settings, language_code=args.telegram_language))
+    except StartupError as exc:
+        print(f"Opora could not start: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.crypto import Cipher, load_or_create_key
+    from bot.db import Database, DatabaseUnavailable
+    from bot.settings import ROOT
+
+    _logging(settings, to_file=False)
+    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
+    try:
+        Database(settings.database.url, cipher, ROOT).migrate_sync()
+    except DatabaseUnavailable as exc:
+        print(f"Opora {exc}", file=sys.stderr)
+        return 2
+    print("The database schema is up to date.")
+    return 0
+
+
+def _check_config(args: argparse.Namespace, settings: Settings) -> int:
+    mode = "Telegram (long polling)" if settings.bot_token else "local chat (no token set)"
+    print(f"config.yml is valid. `make run` would start: {mode}.")
+    print(
+        f"Database: {settings.database.url.split('@')[-1]}; NLU: {settings.nlu.url} "
+        f"({settings.nlu.manage}); languages: {', '.join(settings.languages.supported)}."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run", help="run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, else the local chat"
+    )
+    run.add_argument("--local", action="store_true", help="the local chat even with a token")
+    chat = commands.add_parser("chat", help="the local chat in this terminal")
+    for sub in (run, chat):
+        sub.add_argument(
+            "--telegram-language",
+            default="en",
+            help="language_code the local chat's Telegram client reports (en)",
+        )
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("check-config", help="validate config.yml and the environment")
+    commands.add_parser("keygen", help="print a new OPORA_DATA_KEY")
+    args = parser.parse_args(argv)
+
+    if args.command == "keygen":
+        print(generate_key())
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "chat":
+        args.local = True
+    handler = {"run": _run, "chat": _chat, "migrate": _migrate, "check-config": _check_config}
+    return handler[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

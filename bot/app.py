@@ -1,0 +1,99 @@
+"""The one place that wires the application: every handler, in order, and its lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot import (
+    answers,
+    find_service,
+    forget_me,
+    main_menu,
+    onboarding,
+    people,
+    understand,
+    unsupported,
+)
+from bot.context import CONTEXT_TYPES
+from bot.errors import on_error
+from bot.services import Services
+from bot.settings import Settings
+
+__all__ = ["OporaApplication", "build_application", "running"]
+
+log = logging.getLogger(__name__)
+
+OporaApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# (command, description) shown in Telegram's command menu.
+COMMANDS = (
+    ("menu", "Main menu"),
+    ("language", "Change the language"),
+    ("privacy", "What Opora stores about you"),
+    ("forget", "Erase your data"),
+    ("help", "What Opora can do"),
+)
+
+
+def build_application(settings: Settings, services: Services) -> OporaApplication:
+    """Build the bot with every handler registered; nothing is started or connected yet."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .context_types(CONTEXT_TYPES)
+        .persistence(services.persistence)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .get_updates_read_timeout(settings.telegram.poll_timeout_seconds + 10)
+    )
+    if settings.telegram.base_url:
+        base = settings.telegram.base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    application = builder.build()
+    application.bot_data.services = services
+
+    # Group -1 runs first for every update: it decides who is writing and in which language.
+    application.add_handlers(people.handlers(), group=-1)
+    # Group 0: the first matching handler wins, so specific flows come before the catch-alls.
+    application.add_handlers(onboarding.handlers())
+    application.add_handlers(main_menu.handlers())
+    application.add_handlers(answers.handlers())
+    application.add_handlers(find_service.handlers())
+    application.add_handlers(forget_me.handlers())
+    application.add_handlers(understand.handlers())
+    # Last: stale buttons, unknown commands and message types no feature handles.
+    application.add_handlers(unsupported.handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _publish_commands(application: OporaApplication, services: Services) -> None:
+    """Telegram's command menu, in every language the bot speaks."""
+    for lang in services.settings.languages.supported:
+        t = services.catalogs.get(lang)
+        commands = [BotCommand(name, t.gettext(text)) for name, text in COMMANDS]
+        code = None if lang == services.settings.languages.default else lang
+        await application.bot.set_my_commands(commands, language_code=code)
+
+
+@asynccontextmanager
+async def running(application: OporaApplication, services: Services) -> AsyncIterator[None]:
+    """Open the services, then the bot (loading persisted state), and close both in reverse."""
+    await services.open()
+    try:
+        async with application:
+            await _publish_commands(application, services)
+            await application.start()
+            try:
+                yield
+            finally:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                await application.stop()
+    finally:
+        await services.close()

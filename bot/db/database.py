@@ -1,0 +1,117 @@
+"""The database handle: one async engine, sessions, and migrations applied on start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.crypto import Cipher
+from bot.db.types import attach_cipher
+
+__all__ = ["Database", "DatabaseUnavailable", "resolve_url"]
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or refused the connection."""
+
+
+def resolve_url(url: str, root: Path) -> tuple[URL, URL]:
+    """The (async, sync) driver URLs for a configured URL; relative SQLite paths are under root."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            parsed = parsed.set(database=str(root / database))
+        return parsed.set(drivername="sqlite+aiosqlite"), parsed.set(drivername="sqlite")
+    parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed, parsed
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """Owns the engine; `session()` gives a transaction that commits on success."""
+
+    def __init__(self, url: str, cipher: Cipher, root: Path) -> None:
+        self.async_url, self.sync_url = resolve_url(url, root)
+        self.cipher = cipher
+        if self.async_url.get_backend_name() == "sqlite" and self.async_url.database:
+            Path(self.async_url.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(self.async_url, pool_pre_ping=True)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        attach_cipher(self.engine.sync_engine.dialect, cipher)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_url.get_backend_name() == "sqlite"
+
+    @property
+    def backend(self) -> str:
+        return self.async_url.get_backend_name()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError):
+                raise DatabaseUnavailable(type(exc.orig).__name__) from exc
+            raise
+
+    def migrate_sync(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        engine = create_engine(self.sync_url)
+        if self.is_sqlite:
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            with engine.begin() as connection:
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise DatabaseUnavailable(_explain(self.sync_url, exc)) from None
+        finally:
+            engine.dispose()
+
+    async def migrate(self) -> None:
+        await asyncio.to_thread(self.migrate_sync)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _explain(url: URL, exc: OperationalError) -> str:
+    shown = url.render_as_string(hide_password=True)
+    return (
+        f"cannot open the database {shown} ({type(exc.orig).__name__}). "
+        "Check that the server is running and DATABASE_URL is right."
+    )

@@ -1,0 +1,46 @@
+"""The tables. Telegram ids never appear: people are known by a keyed `subject` hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, DateTime, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db.types import EncryptedJSON
+
+__all__ = ["Base", "Profile", "StoredState"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Profile(Base):
+    """A person's choices: language and country. Nothing that names them."""
+
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    country: Mapped[str | None] = mapped_column(String(2))
+    onboarded: Mapped[bool] = mapped_column(default=False)
+    # Dates, not times: enough for retention, less to learn about someone's habits.
+    created_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
+    last_seen_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
+
+
+class StoredState(Base):
+    """python-telegram-bot's user data and conversation states, encrypted."""
+
+    __tablename__ = "stored_state"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[Any] = mapped_column(EncryptedJSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

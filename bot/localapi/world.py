@@ -1,0 +1,493 @@
+"""An in-memory Telegram: people, chats, messages and updates, and the Bot API methods on them.
+
+The HTTP layer (bot.localapi.server) turns requests into calls of `LocalTelegram.call`; tests and
+the local chat act as the people (bot.localapi.client). Errors follow the real Bot API's codes
+and descriptions closely enough that the bot's own error handling is exercised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+__all__ = ["ApiError", "Call", "LocalTelegram"]
+
+JSON = dict[str, Any]
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+# Tags Telegram accepts with parse_mode=HTML.
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+
+
+class ApiError(Exception):
+    """A Bot API error answer: HTTP status and description, as Telegram words them."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass
+class Call:
+    """One Bot API request the bot made."""
+
+    method: str
+    params: JSON
+    at: float = field(default_factory=time.monotonic)
+
+
+class _TelegramHTML(HTMLParser):
+    """Checks markup as Telegram does and keeps the plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise ApiError(
+                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
+            )
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise ApiError(400, f'Bad Request: can\'t parse entities: Unexpected end tag "{tag}"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def plain_text(text: str, parse_mode: str | None) -> str:
+    """The text a person sees; raises like Telegram on markup it would reject."""
+    if (parse_mode or "").upper() != "HTML":
+        return text
+    parser = _TelegramHTML()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        raise ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+    return "".join(parser.text)
+
+
+class LocalTelegram:
+    """The state of a small Telegram world with one bot in it."""
+
+    def __init__(self, token: str, bot_username: str = "opora_local_bot") -> None:
+        self.token = token
+        self.bot_user: JSON = {
+            "id": int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1000,
+            "is_bot": True,
+            "first_name": "Opora",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[Call] = []
+        self.users: dict[int, JSON] = {}
+        self.chats: dict[int, JSON] = {}
+        # (chat id, message id) -> message, in the order they were made.
+        self.messages: dict[tuple[int, int], JSON] = {}
+        self.deleted: set[tuple[int, int]] = set()
+        self.callback_answers: dict[str, JSON] = {}
+        self.commands: dict[str, list[JSON]] = {}
+        self.webhook_url = ""
+        self.forum_topics: dict[int, dict[int, JSON]] = {}
+        self._pending: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._query_ids = itertools.count(1)
+        self._thread_ids = itertools.count(100)
+        self._changed = asyncio.Event()
+        self._update_ready = asyncio.Event()
+        self.delivered_up_to = 0
+
+    # ------------------------------------------------------------------ the people's side
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        language_code: str | None = "en",
+        username: str | None = None,
+    ) -> JSON:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        if username:
+            user["username"] = username
+        self.users[user_id] = user
+        self.chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
+        return user
+
+    def add_group(self, chat_id: int, title: str, forum: bool = True) -> JSON:
+        chat = {"id": chat_id, "type": "supergroup", "title": title, "is_forum": forum}
+        self.chats[chat_id] = chat
+        return chat
+
+    def _new_message(self, chat_id: int, sender: JSON, **content: Any) -> JSON:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        message = {
+            "message_id": next(counter),
+            "from": sender,
+            "chat": self.chats[chat_id],
+            "date": int(time.time()),
+            **{key: value for key, value in content.items() if value is not None},
+        }
+        self.messages[(chat_id, message["message_id"])] = message
+        self._touch()
+        return message
+
+    def _push(self, payload: JSON) -> JSON:
+        update = {"update_id": next(self._update_ids), **payload}
+        self._pending.append(update)
+        self._update_ready.set()
+        return update
+
+    def user_sends(self, user_id: int, chat_id: int | None = None, **content: Any) -> JSON:
+        """The person sends a message (text=…, location=…, sticker=…); returns the update."""
+        chat_id = user_id if chat_id is None else chat_id
+        text = content.get("text")
+        if isinstance(text, str) and text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message = self._new_message(chat_id, self.users[user_id], **content)
+        return self._push({"message": message})
+
+    def user_presses(self, user_id: int, message: JSON, data: str) -> JSON:
+        """The person presses an inline button carrying `data` under `message`."""
+        query_id = str(next(self._query_ids))
+        query = {
+            "id": query_id,
+            "from": self.users[user_id],
+            "message": self.messages.get((message["chat"]["id"], message["message_id"]), message),
+            "chat_instance": f"ci{message['chat']['id']}",
+            "data": data,
+        }
+        self.callback_answers[query_id] = {}
+        return self._push({"callback_query": query})
+
+    def bot_messages(self, chat_id: int) -> list[JSON]:
+        """What the bot has sent into a chat and not deleted, oldest first."""
+        return [
+            message
+            for key, message in self.messages.items()
+            if key[0] == chat_id and key not in self.deleted and message["from"].get("is_bot")
+        ]
+
+    async def wait_changed(self, timeout: float) -> bool:
+        """Wait until the bot changes anything (sends, edits, deletes); False on time-out."""
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _touch(self) -> None:
+        self._changed.set()
+
+    # ------------------------------------------------------------------ the Bot API
+    def check_token(self, token: str) -> None:
+        if token != self.token:
+            raise ApiError(401, "Unauthorized")
+
+    async def call(self, method: str, params: JSON) -> Any:
+        """Answer one Bot API method; raises ApiError like Telegram would."""
+        self.calls.append(Call(method, params))
+        handler: Callable[[JSON], Any] | None = getattr(self, f"_api_{method.lower()}", None)
+        if method.lower() == "getupdates":
+            return await self._get_updates(params)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return handler(params)
+
+    async def _get_updates(self, params: JSON) -> list[JSON]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self.delivered_up_to = max(self.delivered_up_to, offset - 1)
+        deadline = time.monotonic() + timeout
+        while not self._pending and time.monotonic() < deadline:
+            self._update_ready.clear()
+            try:
+                await asyncio.wait_for(self._update_ready.wait(), deadline - time.monotonic())
+            except TimeoutError:
+                break
+        return self._pending[:limit]
+
+    def _chat(self, params: JSON) -> JSON:
+        chat_id = params.get("chat_id")
+        try:
+            return self.chats[int(chat_id)]  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+
+    def _message(self, params: JSON) -> JSON:
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id") or 0))
+        if key not in self.messages or key in self.deleted:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return self.messages[key]
+
+    @staticmethod
+    def _check_markup(markup: Any) -> Any:
+        if not markup:
+            return None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+        return markup
+
+    def _sent(self, params: JSON, **content: Any) -> JSON:
+        chat = self._chat(params)
+        thread = params.get("message_thread_id")
+        return self._new_message(
+            chat["id"],
+            self.bot_user,
+            reply_markup=self._check_markup(params.get("reply_markup")),
+            message_thread_id=int(thread) if thread else None,
+            **content,
+        )
+
+    def _api_getme(self, params: JSON) -> JSON:
+        return self.bot_user
+
+    def _api_sendmessage(self, params: JSON) -> JSON:
+        raw = str(params.get("text") or "")
+        text = plain_text(raw, params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._sent(params, text=text, html=raw)
+
+    def _api_editmessagetext(self, params: JSON) -> JSON:
+        message = self._message(params)
+        raw = str(params.get("text") or "")
+        text = plain_text(raw, params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        markup = self._check_markup(params.get("reply_markup"))
+        if message.get("text") == text and message.get("reply_markup") == markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same",
+            )
+        message.update(text=text, html=raw, reply_markup=markup, edit_date=int(time.time()))
+        self._touch()
+        return message
+
+    def _api_editmessagereplymarkup(self, params: JSON) -> JSON:
+        message = self._message(params)
+        message["reply_markup"] = self._check_markup(params.get("reply_markup"))
+        message["edit_date"] = int(time.time())
+        self._touch()
+        return message
+
+    def _api_deletemessage(self, params: JSON) -> bool:
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id") or 0))
+        if key not in self.messages or key in self.deleted:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.deleted.add(key)
+        self._touch()
+        return True
+
+    def _api_deletemessages(self, params: JSON) -> bool:
+        chat = self._chat(params)
+        for message_id in params.get("message_ids") or []:
+            key = (chat["id"], int(message_id))
+            if key in self.messages:
+                self.deleted.add(key)
+        self._touch()
+        return True
+
+    def _api_answercallbackquery(self, params: JSON) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id not in self.callback_answers:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self.callback_answers[query_id] = {
+            "text": params.get("text"),
+            "show_alert": bool(params.get("show_alert")),
+        }
+        return True
+
+    def _api_sendlocation(self, params: JSON) -> JSON:
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        return self._sent(params, location=location)
+
+    def _api_sendvenue(self, params: JSON) -> JSON:
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        venue = {
+            "location": location,
+            "title": params.get("title"),
+            "address": params.get("address"),
+        }
+        return self._sent(params, venue=venue, location=location)
+
+    def _api_copymessage(self, params: JSON) -> JSON:
+        source_chat = self._chat({"chat_id": params.get("from_chat_id")})
+        key = (source_chat["id"], int(params.get("message_id") or 0))
+        if key not in self.messages or key in self.deleted:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        original = self.messages[key]
+        content = {
+            name: original[name]
+            for name in (
+                "text",
+                "html",
+                "location",
+                "venue",
+                "photo",
+                "document",
+                "voice",
+                "sticker",
+                "caption",
+            )
+            if name in original
+        }
+        if params.get("caption") is not None:
+            content["caption"] = params["caption"]
+        message = self._sent(params, **content)
+        return {"message_id": message["message_id"]}
+
+    def _api_forwardmessage(self, params: JSON) -> JSON:
+        source_chat = self._chat({"chat_id": params.get("from_chat_id")})
+        original = self.messages.get((source_chat["id"], int(params.get("message_id") or 0)))
+        if original is None:
+            raise ApiError(400, "Bad Request: message to forward not found")
+        origin = {"type": "user", "sender_user": original["from"], "date": original["date"]}
+        content = {k: v for k, v in original.items() if k in ("text", "location", "caption")}
+        return self._sent(params, forward_origin=origin, **content)
+
+    def _api_createforumtopic(self, params: JSON) -> JSON:
+        chat = self._chat(params)
+        if not chat.get("is_forum"):
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        thread_id = next(self._thread_ids)
+        topic = {
+            "message_thread_id": thread_id,
+            "name": params.get("name"),
+            "icon_color": int(params.get("icon_color") or 7322096),
+        }
+        self.forum_topics.setdefault(chat["id"], {})[thread_id] = topic
+        self._touch()
+        return topic
+
+    def _forum_topic(self, params: JSON) -> JSON:
+        chat = self._chat(params)
+        thread = int(params.get("message_thread_id") or 0)
+        try:
+            return self.forum_topics[chat["id"]][thread]
+        except KeyError:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID") from None
+
+    def _api_editforumtopic(self, params: JSON) -> bool:
+        topic = self._forum_topic(params)
+        if params.get("name"):
+            topic["name"] = params["name"]
+        return True
+
+    def _api_closeforumtopic(self, params: JSON) -> bool:
+        self._forum_topic(params)["closed"] = True
+        return True
+
+    def _api_reopenforumtopic(self, params: JSON) -> bool:
+        self._forum_topic(params)["closed"] = False
+        return True
+
+    def _api_deleteforumtopic(self, params: JSON) -> bool:
+        chat = self._chat(params)
+        self._forum_topic(params)
+        del self.forum_topics[chat["id"]][int(params["message_thread_id"])]
+        return True
+
+    def _api_sendchataction(self, params: JSON) -> bool:
+        self._chat(params)
+        return True
+
+    def _api_setmycommands(self, params: JSON) -> bool:
+        self.commands[str(params.get("language_code") or "")] = list(params.get("commands") or [])
+        return True
+
+    def _api_getmycommands(self, params: JSON) -> list[JSON]:
+        return self.commands.get(str(params.get("language_code") or ""), [])
+
+    def _api_deletemycommands(self, params: JSON) -> bool:
+        self.commands.pop(str(params.get("language_code") or ""), None)
+        return True
+
+    def _api_setwebhook(self, params: JSON) -> bool:
+        self.webhook_url = str(params.get("url") or "")
+        return True
+
+    def _api_deletewebhook(self, params: JSON) -> bool:
+        self.webhook_url = ""
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    def _api_getwebhookinfo(self, params: JSON) -> JSON:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    def _api_getchat(self, params: JSON) -> JSON:
+        return {**self._chat(params), "accent_color_id": 0, "max_reaction_count": 11}
+
+    def _api_close(self, params: JSON) -> bool:
+        return True
+
+    def _api_logout(self, params: JSON) -> bool:
+        return True
+
+
+def html_to_terminal(raw: str) -> str:
+    """Markup for a terminal: bold stays visible, everything else becomes plain text."""
+    return html.unescape(raw.replace("<b>", "*").replace("</b>", "*"))

@@ -1,0 +1,145 @@
+"""The main menu, its sections, /menu, /help and /privacy."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import Handlers, OporaContext
+from bot.i18n import N_, Translator
+from bot.replies import button, chosen, keyboard, send, show
+from bot.topics import SECTIONS
+
+__all__ = ["handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
+
+SECTION_BY_KEY = {section.key: section for section in SECTIONS}
+
+# (callback key, icon, label) of the main menu, in the order people see it.
+MAIN_MENU = (
+    ("health", "🩺", N_("Health & HIV")),
+    ("ost", "💊", N_("OST & harm reduction")),
+    ("rights", "⚖️", N_("My rights")),
+    ("services", "📍", N_("Find services")),
+    ("report", "📝", N_("Report a violation")),
+    ("human", "💬", N_("Talk to a person")),
+    ("language", "🌐", N_("Language")),
+    ("erase", "🗑", N_("Erase my data")),
+)
+
+
+def main_menu_markup(t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        button(f"{icon} {t.gettext(label)}", f"menu:{key}") for key, icon, label in MAIN_MENU
+    ]
+    return keyboard(*[buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def main_menu_text(t: Translator) -> str:
+    return t.gettext("What would you like to do? Choose below, or just write your question.")
+
+
+async def send_main_menu(update: Update, context: OporaContext) -> None:
+    """Send the main menu as a new message."""
+    await send(update, main_menu_text(context.t), main_menu_markup(context.t))
+
+
+async def show_main_menu(update: Update, context: OporaContext) -> None:
+    """Show the main menu in place of the pressed one."""
+    await show(update, main_menu_text(context.t), main_menu_markup(context.t))
+
+
+async def _menu_command(update: Update, context: OporaContext) -> None:
+    """/menu: the main menu, at any time."""
+    await send_main_menu(update, context)
+
+
+async def _section(update: Update, context: OporaContext) -> None:
+    """A section of the main menu: its topics as buttons, and a way back."""
+    assert update.callback_query is not None and update.callback_query.data
+    section = SECTION_BY_KEY[update.callback_query.data.split(":", 1)[1]]
+    t = context.t
+    rows = [[button(t.gettext(topic.label), f"topic:{topic.intent}")] for topic in section.topics]
+    if section.key == "rights":
+        rows.append([button(f"📝 {t.gettext('Report a violation')}", "menu:report")])
+    rows.append([button(f"⬅️ {t.gettext('Back')}", "menu:main")])
+    title = f"{section.icon} <b>{t.gettext(section.label)}</b>"
+    await show(update, title + "\n" + t.gettext("Choose a topic."), keyboard(*rows))
+
+
+async def _main(update: Update, context: OporaContext) -> None:
+    """The Back button of a section: the main menu again."""
+    await show_main_menu(update, context)
+
+
+async def _coming_soon(update: Update, context: OporaContext) -> None:
+    """Menu entries whose flows are not built yet say so honestly."""
+    key = chosen(update)
+    t = context.t
+    texts = {
+        "report": t.gettext(
+            "Reporting a rights violation to a paralegal is being built and will be here soon. "
+            "Nothing you write here is sent to anyone yet."
+        ),
+        "human": t.gettext(
+            "Talking to a paralegal or counsellor through Opora is being built and will be "
+            "here soon. Until then, the menus have information that may help."
+        ),
+    }
+    await show(update, texts[key], keyboard([button(f"⬅️ {t.gettext('Back')}", "menu:main")]))
+
+
+async def _help(update: Update, context: OporaContext) -> None:
+    """/help: what Opora does and the commands."""
+    t = context.t
+    text = "\n".join(
+        [
+            t.gettext(
+                "Opora gives information about HIV, OST, harm reduction and your rights, "
+                "and helps you find services. You can write in your own words or use the menu."
+            ),
+            "",
+            t.gettext("/menu: main menu"),
+            t.gettext("/language: change the language"),
+            t.gettext("/privacy: what Opora stores about you"),
+            t.gettext("/forget: erase your data"),
+        ]
+    )
+    await send(update, text, main_menu_markup(t))
+
+
+def privacy_text(t: Translator) -> str:
+    return "\n\n".join(
+        [
+            "🔒 <b>" + t.gettext("Your privacy") + "</b>",
+            t.gettext(
+                "Opora does not ask for your name. It stores your language, your country and "
+                "where you are in a conversation, encrypted, under a code instead of your "
+                "Telegram account."
+            ),
+            t.gettext(
+                "Nobody else can see this chat through Opora. You can erase everything Opora "
+                "keeps about you at any time: /forget or the “Erase my data” button."
+            ),
+            t.gettext(
+                "If someone else may look at your phone, delete this chat in Telegram after "
+                "you use it."
+            ),
+        ]
+    )
+
+
+async def _privacy(update: Update, context: OporaContext) -> None:
+    """/privacy: what is stored and how to erase it."""
+    await send(update, privacy_text(context.t), main_menu_markup(context.t))
+
+
+def handlers() -> Handlers:
+    sections = "|".join(SECTION_BY_KEY)
+    return [
+        CommandHandler("menu", _menu_command),
+        CommandHandler("help", _help),
+        CommandHandler("privacy", _privacy),
+        CallbackQueryHandler(_main, pattern=r"^menu:main$"),
+        CallbackQueryHandler(_section, pattern=rf"^menu:({sections})$"),
+        CallbackQueryHandler(_coming_soon, pattern=r"^menu:(report|human)$"),
+    ]

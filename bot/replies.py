@@ -1,0 +1,66 @@
+"""Small helpers every feature uses to answer: send or edit, with the person's keyboard."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+__all__ = ["button", "chosen", "keyboard", "send", "show"]
+
+Markup: TypeAlias = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def chosen(update: Update) -> str:
+    """What a pressed button chose: the part of its callback data after the first colon."""
+    query = update.callback_query
+    if query is None or not query.data:
+        raise ValueError("not a button press")
+    return query.data.split(":", 1)[-1]
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+async def send(update: Update, text: str, markup: Markup = None) -> Message | None:
+    """Send a new message into the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+    )
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the pressed menu in place, or send a new message when there is none to edit."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if query.message is not None:
+            try:
+                await query.edit_message_text(
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                )
+                return
+            except BadRequest:
+                # Too old or unchanged to edit: a fresh message is just as good.
+                pass
+    await send(update, text, markup)

@@ -1,0 +1,82 @@
+"""Running the bot for real: long polling against Telegram or any Bot API-compatible server.
+
+Start-up failures a person can fix (a rejected token, an unreachable server, a database that is
+down) become :class:`StartupError` with the fix in the message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+
+from bot.app import OporaApplication, build_application, running
+from bot.db import DatabaseUnavailable
+from bot.nlu_service import embedded_nlu
+from bot.services import Services
+from bot.settings import Settings
+
+__all__ = ["StartupError", "run_polling", "serving"]
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says why and what to do."""
+
+
+def _server_name(settings: Settings) -> str:
+    return settings.telegram.base_url or "https://api.telegram.org"
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[OporaApplication]:
+    """The bot, running with its services and polling for updates, until the block ends."""
+    services = Services.create(settings)
+    application = build_application(settings, services)
+    try:
+        async with running(application, services):
+            assert application.updater is not None
+            await application.updater.start_polling(
+                timeout=int(settings.telegram.poll_timeout_seconds),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            yield application
+    except InvalidToken:
+        raise StartupError(
+            f"{_server_name(settings)} rejected the bot token. Check TELEGRAM_BOT_TOKEN: get a "
+            "token from @BotFather in Telegram (/newbot or /token), or unset it to use the "
+            "local chat."
+        ) from None
+    except (TimedOut, NetworkError) as exc:
+        raise StartupError(
+            f"Cannot reach the Bot API server at {_server_name(settings)} "
+            f"({type(exc).__name__}). Check your network, or TELEGRAM_BASE_URL if you run "
+            "your own server."
+        ) from None
+    except DatabaseUnavailable as exc:
+        raise StartupError(f"Opora {exc}") from None
+    except TelegramError as exc:
+        raise StartupError(
+            f"The Bot API server at {_server_name(settings)} refused to start the bot: {exc}"
+        ) from None
+
+
+async def run_polling(settings: Settings, announce: Callable[[str], None]) -> None:
+    """Run until SIGINT or SIGTERM, with the embedded NLU service if configured."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with embedded_nlu(settings) as settings, serving(settings) as application:
+        me = application.bot.username
+        announce(
+            f"Opora is running as @{me} against {_server_name(settings)} (long polling). "
+            "Ctrl+C stops it."
+        )
+        await stop.wait()

@@ -1,0 +1,45 @@
+"""The long-lived services handlers use, opened before the bot starts and closed after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.crypto import Cipher, load_or_create_key
+from bot.db import Database
+from bot.i18n import Catalogs
+from bot.nlu import NluClient
+from bot.persistence import DatabasePersistence
+from bot.settings import ROOT, Settings
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    catalogs: Catalogs
+    nlu: NluClient
+    persistence: DatabasePersistence
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        """Build (but do not open) every service from the settings."""
+        key = settings.data_key or load_or_create_key(settings.data_dir)
+        cipher = Cipher(key)
+        database = Database(settings.database.url, cipher, ROOT)
+        return cls(
+            settings=settings,
+            database=database,
+            catalogs=Catalogs(ROOT / "locales", settings.languages),
+            nlu=NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token),
+            persistence=DatabasePersistence(database, settings.persistence_interval_seconds),
+        )
+
+    async def open(self) -> None:
+        await self.database.migrate()
+        await self.nlu.open()
+
+    async def close(self) -> None:
+        await self.nlu.close()
+        await self.database.close()

@@ -1,0 +1,218 @@
+"""One typed settings object, read once from config.yml plus environment overrides.
+
+Secrets (bot token, data key, NLU auth token) are read only from the environment. Any wrong or
+missing value raises :class:`SettingsError` whose message says what to change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = ["ROOT", "Settings", "SettingsError", "load_settings"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "OPORA_"
+
+# Well-known environment names that override a config key.
+ENV_ALIASES = {
+    "DATABASE_URL": ("database", "url"),
+    "TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "TELEGRAM_MODE": ("telegram", "mode"),
+    "NLU_URL": ("nlu", "url"),
+}
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong or missing; the message says how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LanguageSettings(_Section):
+    default: str
+    supported: tuple[str, ...]
+    fallbacks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> LanguageSettings:
+        if self.default not in self.supported:
+            raise ValueError(f"default language {self.default!r} is not in supported")
+        for lang, chain in self.fallbacks.items():
+            for code in (lang, *chain):
+                if code not in self.supported:
+                    raise ValueError(f"fallback language {code!r} is not in supported")
+        return self
+
+    def chain(self, lang: str) -> tuple[str, ...]:
+        """The languages to try for `lang`, best first, ending with the default."""
+        order = [lang, *self.fallbacks.get(lang, ()), self.default]
+        return tuple(dict.fromkeys(code for code in order if code in self.supported))
+
+
+class TelegramSettings(_Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = ""
+    poll_timeout_seconds: float = Field(default=10, ge=0, le=50)
+
+
+class NluSettings(_Section):
+    url: str
+    timeout_seconds: float = Field(gt=0, le=60)
+    confidence_threshold: float = Field(ge=0, le=1)
+    manage: Literal["embedded", "external"] = "embedded"
+    startup_wait_seconds: float = Field(default=120, ge=0)
+
+
+class DatabaseSettings(_Section):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _supported_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return url
+
+
+class ParalegalSettings(_Section):
+    groups: dict[str, int] = Field(default_factory=dict)
+
+
+class RetentionSettings(_Section):
+    closed_case_days: int = Field(gt=0)
+    inactive_profile_days: int = Field(gt=0)
+
+
+class Settings(_Section):
+    languages: LanguageSettings
+    countries: tuple[str, ...]
+    telegram: TelegramSettings
+    nlu: NluSettings
+    database: DatabaseSettings
+    data_dir: Path
+    persistence_interval_seconds: float = Field(gt=0, le=600)
+    paralegals: ParalegalSettings
+    retention: RetentionSettings
+    # Secrets: environment only.
+    bot_token: str = ""
+    data_key: str = ""
+    nlu_auth_token: str = ""
+
+    @field_validator("countries")
+    @classmethod
+    def _iso_countries(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        for code in codes:
+            if len(code) != 2 or not code.isalpha() or not code.isupper():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code such as KZ")
+        return codes
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database.url.startswith("sqlite")
+
+
+def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = tree
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise SettingsError(f"{'.'.join(path)}: cannot override inside a non-section value")
+    node[path[-1]] = value
+
+
+def _env_value(raw: str) -> Any:
+    """Environment values may be JSON (numbers, lists, objects); anything else is a string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _apply_env(tree: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, path in ENV_ALIASES.items():
+        if env.get(name):
+            _set_path(tree, path, env[name])
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        _set_path(tree, keys, _env_value(raw))
+
+
+def _describe(error: ValidationError, config_path: Path) -> str:
+    lines = [f"Opora cannot start: {config_path} has values it cannot use."]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        env_name = ENV_PREFIX + "__".join(str(p).upper() for p in item["loc"])
+        got = item.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(
+            f"  - {where}: {item['msg']}{shown}. Fix it in {config_path.name} or set {env_name}."
+        )
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read config.yml, apply environment overrides and secrets, and validate everything."""
+    config_path = config_path or Path(os.environ.get("OPORA_CONFIG", ROOT / "config.yml"))
+    env = os.environ if env is None else env
+    try:
+        tree = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError(
+            f"Opora cannot start: {config_path} does not exist. Run from the repository root "
+            "or point OPORA_CONFIG at your config.yml."
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"Opora cannot start: {config_path} is not valid YAML: {exc}") from None
+    if not isinstance(tree, dict):
+        raise SettingsError(f"Opora cannot start: {config_path} must be a YAML mapping.")
+    for secret in ("bot_token", "data_key", "nlu_auth_token"):
+        if secret in tree:
+            raise SettingsError(
+                f"Opora cannot start: {config_path} contains the secret {secret!r}. Secrets are "
+                f"read only from the environment; remove it and set {_SECRET_ENV[secret]}."
+            )
+    _apply_env(tree, env)
+    for secret, name in _SECRET_ENV.items():
+        tree[secret] = env.get(name, "").strip()
+    data_dir = Path(tree.get("data_dir", "data"))
+    tree["data_dir"] = data_dir if data_dir.is_absolute() else ROOT / data_dir
+    try:
+        settings = Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, config_path)) from None
+    _refuse_unsafe(settings)
+    return settings
+
+
+_SECRET_ENV = {
+    "bot_token": "TELEGRAM_BOT_TOKEN",
+    "data_key": "OPORA_DATA_KEY",
+    "nlu_auth_token": "NLU_AUTH_TOKEN",
+}
+
+
+def _refuse_unsafe(settings: Settings) -> None:
+    if settings.telegram.mode == "webhook" and not settings.bot_token:
+        raise SettingsError(
+            "Opora cannot start: webhook mode needs TELEGRAM_BOT_TOKEN. Set it, or set "
+            "OPORA_TELEGRAM__MODE=polling to use the local chat."
+        )
+    if not settings.uses_sqlite and not settings.data_key:
+        raise SettingsError(
+            "Opora cannot start: with PostgreSQL the data key must come from the environment, "
+            "so that it is kept apart from the database. Generate one with "
+            "`python -m bot keygen` and set OPORA_DATA_KEY."
+        )

@@ -1,0 +1,145 @@
+"""Free text: ask the NLU service what the person means, then route to the right answer.
+
+Below the confidence threshold the bot asks "Did you mean…?" with the top guesses; when the
+service is down it says so briefly and offers the menu. Urgent intents are answered at once,
+even at lower confidence, because a missed overdose costs more than a wrong guess.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.answers import answer_topic
+from bot.context import Handlers, OporaContext
+from bot.forget_me import ask_to_forget
+from bot.main_menu import main_menu_markup
+from bot.nlu import IntentGuess, NluUnavailable
+from bot.onboarding import language_markup
+from bot.replies import button, chosen, keyboard, send
+from bot.topics import TOPICS, URGENT_INTENTS
+
+__all__ = ["handlers", "route_intent"]
+
+log = logging.getLogger(__name__)
+
+# Urgent intents are trusted from this confidence on, below the normal threshold.
+URGENT_THRESHOLD = 0.3
+# Intents that make sense as a "Did you mean" button.
+SUGGESTIBLE = frozenset(TOPICS) | {"find_service", "report_violation", "human_handoff"}
+
+
+def _suggestion_label(context: OporaContext, intent: str) -> str:
+    t = context.t
+    if intent in TOPICS:
+        return t.gettext(TOPICS[intent].label)
+    return {
+        "find_service": t.gettext("Find services"),
+        "report_violation": t.gettext("Report a violation"),
+        "human_handoff": t.gettext("Talk to a person"),
+    }[intent]
+
+
+async def route_intent(update: Update, context: OporaContext, intent: str) -> None:
+    """Answer an intent, whether it came from the NLU or from a "Did you mean" button."""
+    t = context.t
+    if intent in TOPICS:
+        await answer_topic(update, context, intent)
+    elif intent == "greet":
+        await send(update, t.gettext("Hello! How can I help?"), main_menu_markup(t))
+    elif intent == "thanks":
+        await send(update, t.gettext("You are welcome. I am here whenever you need me."))
+    elif intent == "goodbye":
+        await send(update, t.gettext("Take care. Write any time."))
+    elif intent == "bot_challenge":
+        await send(
+            update,
+            t.gettext(
+                "I am Opora, an automated helper, not a person. Trained paralegals and "
+                "counsellors will be reachable through me soon."
+            ),
+            main_menu_markup(t),
+        )
+    elif intent == "change_language":
+        await send(
+            update,
+            t.gettext("Choose your language."),
+            language_markup(context.services.settings, context.person.language),
+        )
+    elif intent == "delete_my_data":
+        await ask_to_forget(update, context)
+    elif intent in ("human_handoff", "report_violation", "find_service"):
+        await send(
+            update,
+            t.gettext(
+                "This part of Opora is being built and will be here soon. Meanwhile the menu "
+                "has information that may help."
+            ),
+            main_menu_markup(t),
+        )
+    else:
+        await send(
+            update,
+            t.gettext(
+                "I can help with HIV and health, OST and harm reduction, your rights, and "
+                "finding services. I did not find that topic: please choose from the menu."
+            ),
+            main_menu_markup(t),
+        )
+
+
+async def _did_you_mean(update: Update, context: OporaContext, guesses: list[IntentGuess]) -> None:
+    t = context.t
+    options = [g.name for g in guesses if g.name in SUGGESTIBLE][:3]
+    rows = [[button(_suggestion_label(context, name), f"intent:{name}")] for name in options]
+    rows.append([button(f"💬 {t.gettext('Talk to a person')}", "menu:human")])
+    rows.append([button(f"☰ {t.gettext('Main menu')}", "menu:main")])
+    await send(update, t.gettext("I am not sure I understood. Did you mean:"), keyboard(*rows))
+
+
+async def _free_text(update: Update, context: OporaContext) -> None:
+    """Any text that no flow is waiting for."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = context.t
+    try:
+        understood = await context.services.nlu.parse(message.text, context.person.language)
+    except NluUnavailable:
+        await send(
+            update,
+            t.gettext(
+                "I cannot read free text right now, sorry. Please use the menu; it works as usual."
+            ),
+            main_menu_markup(t),
+        )
+        return
+    top = understood.intent
+    threshold = context.services.settings.nlu.confidence_threshold
+    urgent = [
+        guess
+        for guess in understood.ranking
+        if guess.name in URGENT_INTENTS and guess.confidence >= URGENT_THRESHOLD
+    ]
+    if urgent:
+        await route_intent(update, context, urgent[0].name)
+    elif top.confidence >= threshold or top.name == "out_of_scope":
+        await route_intent(update, context, top.name)
+    else:
+        await _did_you_mean(update, context, list(understood.ranking))
+
+
+async def _suggestion_chosen(update: Update, context: OporaContext) -> None:
+    """A "Did you mean" button."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await route_intent(update, context, chosen(update))
+
+
+def handlers() -> Handlers:
+    intents = "|".join(sorted(SUGGESTIBLE))
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND, _free_text),
+        CallbackQueryHandler(_suggestion_chosen, pattern=rf"^intent:({intents})$"),
+    ]
