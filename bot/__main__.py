@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.crypto import generate_key
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-
-def _logging(settings: Settings | None, to_file: bool) -> None:
-    if to_file and settings is not None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(
-            filename=settings.data_dir / "opora.log", level=logging.INFO, format=LOG_FORMAT
-        )
-    else:
-        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # httpx logs every URL at INFO, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def _logging(settings: Settings, to_file: bool) -> None:
+    configure_logging(settings.data_dir / "opora.log" if to_file else None)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -40,8 +40,8 @@ async def answer_topic(update: Update, context: OporaContext, intent: str) -> No
             "It will be here soon."
         ).format(topic=html.escape(t.gettext(topic.label)))
     markup = keyboard(
-        [button(f"💬 {t.gettext('Talk to a person')}", "menu:human")],
-        [button(f"☰ {t.gettext('Main menu')}", "menu:main")],
+        [button("💬 " + t.gettext("Talk to a person"), "menu:human")],
+        [button("☰ " + t.gettext("Main menu"), "menu:main")],
     )
     await send(update, text, markup)
 

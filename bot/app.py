@@ -22,6 +22,7 @@ from bot import (
 )
 from bot.context import CONTEXT_TYPES
 from bot.errors import on_error
+from bot.i18n import N_
 from bot.services import Services
 from bot.settings import Settings
 
@@ -33,11 +34,11 @@ OporaApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # (command, description) shown in Telegram's command menu.
 COMMANDS = (
-    ("menu", "Main menu"),
-    ("language", "Change the language"),
-    ("privacy", "What Opora stores about you"),
-    ("forget", "Erase your data"),
-    ("help", "What Opora can do"),
+    ("menu", N_("Main menu")),
+    ("language", N_("Change the language")),
+    ("privacy", N_("What Opora stores about you")),
+    ("forget", N_("Erase your data")),
+    ("help", N_("What Opora can do")),
 )
 
 

@@ -19,7 +19,7 @@ async def _ask_where(update: Update, context: OporaContext) -> None:
         await update.callback_query.answer()
     markup = ReplyKeyboardMarkup(
         [
-            [KeyboardButton(f"📍 {t.gettext('Share my location')}", request_location=True)],
+            [KeyboardButton("📍 " + t.gettext("Share my location"), request_location=True)],
             [KeyboardButton(t.gettext("Cancel"))],
         ],
         resize_keyboard=True,

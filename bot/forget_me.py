@@ -21,7 +21,7 @@ async def ask_to_forget(update: Update, context: OporaContext) -> None:
         "you are in a conversation. It cannot be undone. Erase now?"
     )
     markup = keyboard(
-        [button(f"🗑 {t.gettext('Yes, erase everything')}", "forget:yes")],
+        [button("🗑 " + t.gettext("Yes, erase everything"), "forget:yes")],
         [button(t.gettext("No, keep it"), "forget:no")],
     )
     await show(update, text, markup)
@@ -51,7 +51,7 @@ async def _kept(update: Update, context: OporaContext) -> None:
     await show(
         update,
         t.gettext("Nothing was erased."),
-        keyboard([button(f"☰ {t.gettext('Main menu')}", "menu:main")]),
+        keyboard([button("☰ " + t.gettext("Main menu"), "menu:main")]),
     )
 
 

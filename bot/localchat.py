@@ -114,7 +114,8 @@ async def _watch_nlu(settings: Settings, term: Terminal) -> None:
                 term.write("\n  (The NLU service is ready: free text is understood now.)")
                 return
             await asyncio.sleep(1)
-        term.write("\n  (The NLU service did not start; see data/nlu.log. Menus still work.)")
+        where = "see data/nlu.log" if settings.nlu.manage == "embedded" else settings.nlu.url
+        term.write(f"\n  (The NLU service is not answering ({where}); menus still work.)")
     finally:
         await client.close()
 

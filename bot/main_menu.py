@@ -60,8 +60,8 @@ async def _section(update: Update, context: OporaContext) -> None:
     t = context.t
     rows = [[button(t.gettext(topic.label), f"topic:{topic.intent}")] for topic in section.topics]
     if section.key == "rights":
-        rows.append([button(f"📝 {t.gettext('Report a violation')}", "menu:report")])
-    rows.append([button(f"⬅️ {t.gettext('Back')}", "menu:main")])
+        rows.append([button("📝 " + t.gettext("Report a violation"), "menu:report")])
+    rows.append([button("⬅️ " + t.gettext("Back"), "menu:main")])
     title = f"{section.icon} <b>{t.gettext(section.label)}</b>"
     await show(update, title + "\n" + t.gettext("Choose a topic."), keyboard(*rows))
 
@@ -85,7 +85,7 @@ async def _coming_soon(update: Update, context: OporaContext) -> None:
             "here soon. Until then, the menus have information that may help."
         ),
     }
-    await show(update, texts[key], keyboard([button(f"⬅️ {t.gettext('Back')}", "menu:main")]))
+    await show(update, texts[key], keyboard([button("⬅️ " + t.gettext("Back"), "menu:main")]))
 
 
 async def _help(update: Update, context: OporaContext) -> None:

@@ -104,7 +104,7 @@ async def _country_chosen(update: Update, context: OporaContext) -> State:
     await show(
         update,
         privacy_text(t),
-        keyboard([button(f"👍 {t.gettext('Understood')}", "privacy:ok")]),
+        keyboard([button("👍 " + t.gettext("Understood"), "privacy:ok")]),
     )
     return State.PRIVACY
 

@@ -78,7 +78,7 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _supported_backend(cls, url: str) -> str:
-        if not url.startswith(("sqlite", "postgresql")):
+        if url and not url.startswith(("sqlite", "postgresql")):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return url
 
@@ -142,10 +142,13 @@ def _apply_env(tree: dict[str, Any], env: Mapping[str, str]) -> None:
         if env.get(name):
             _set_path(tree, path, env[name])
     for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
+        if not name.startswith(ENV_PREFIX):
             continue
         keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
-        _set_path(tree, keys, _env_value(raw))
+        # Only configuration keys: OPORA_DATA_KEY and other OPORA_* names are not settings.
+        if keys[0] in _SECRET_ENV or keys[0] not in Settings.model_fields:
+            continue
+        _set_path(tree, keys, raw if keys == ("data_dir",) else _env_value(raw))
 
 
 def _describe(error: ValidationError, config_path: Path) -> str:
@@ -188,7 +191,11 @@ def load_settings(
     for secret, name in _SECRET_ENV.items():
         tree[secret] = env.get(name, "").strip()
     data_dir = Path(tree.get("data_dir", "data"))
-    tree["data_dir"] = data_dir if data_dir.is_absolute() else ROOT / data_dir
+    data_dir = data_dir if data_dir.is_absolute() else ROOT / data_dir
+    tree["data_dir"] = data_dir
+    database = tree.setdefault("database", {})
+    if isinstance(database, dict) and not database.get("url"):
+        database["url"] = f"sqlite:///{data_dir / 'opora.sqlite3'}"
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:

@@ -94,8 +94,8 @@ async def _did_you_mean(update: Update, context: OporaContext, guesses: list[Int
     t = context.t
     options = [g.name for g in guesses if g.name in SUGGESTIBLE][:3]
     rows = [[button(_suggestion_label(context, name), f"intent:{name}")] for name in options]
-    rows.append([button(f"💬 {t.gettext('Talk to a person')}", "menu:human")])
-    rows.append([button(f"☰ {t.gettext('Main menu')}", "menu:main")])
+    rows.append([button("💬 " + t.gettext("Talk to a person"), "menu:human")])
+    rows.append([button("☰ " + t.gettext("Main menu"), "menu:main")])
     await send(update, t.gettext("I am not sure I understood. Did you mean:"), keyboard(*rows))
 
 

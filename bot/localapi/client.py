@@ -123,7 +123,7 @@ class LocalUser:
                 changed.append(shown)
                 if any(not b.inline for b in shown.buttons):
                     self.reply_keyboard = shown.buttons
-                elif shown.raw.get("reply_markup", {}).get("remove_keyboard"):
+                elif (shown.raw.get("reply_markup") or {}).get("remove_keyboard"):
                     self.reply_keyboard = ()
         return changed
 

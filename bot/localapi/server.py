@@ -7,6 +7,7 @@ real bot at it with `base_url`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -122,6 +123,7 @@ class LocalBotApiServer:
         sock.listen(128)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
+        self.world.base_url = self.base_url
         self._server = HTTPServer(app, max_body_size=50 * 1024 * 1024)
         self._server.add_sockets([sock])
         log.info("Local Bot API server listening on %s", self.base_url)
@@ -129,5 +131,8 @@ class LocalBotApiServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
+            # Answer pending long polls first, so no handler is left waiting when the loop ends.
+            self.world.shutdown()
+            await asyncio.sleep(0.05)
             await self._server.close_all_connections()
             self._server = None

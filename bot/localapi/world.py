@@ -102,6 +102,8 @@ class LocalTelegram:
 
     def __init__(self, token: str, bot_username: str = "opora_local_bot") -> None:
         self.token = token
+        # Set by the server that serves this world.
+        self.base_url = ""
         self.bot_user: JSON = {
             "id": int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1000,
             "is_bot": True,
@@ -129,6 +131,12 @@ class LocalTelegram:
         self._changed = asyncio.Event()
         self._update_ready = asyncio.Event()
         self.delivered_up_to = 0
+        self._closing = False
+
+    def shutdown(self) -> None:
+        """End every pending long poll: the server is going away."""
+        self._closing = True
+        self._update_ready.set()
 
     # ------------------------------------------------------------------ the people's side
     def add_user(
@@ -239,7 +247,7 @@ class LocalTelegram:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
             self.delivered_up_to = max(self.delivered_up_to, offset - 1)
         deadline = time.monotonic() + timeout
-        while not self._pending and time.monotonic() < deadline:
+        while not self._pending and not self._closing and time.monotonic() < deadline:
             self._update_ready.clear()
             try:
                 await asyncio.wait_for(self._update_ready.wait(), deadline - time.monotonic())

@@ -1,0 +1,68 @@
+"""Every main-menu button gives a sensible reply in the person's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.localapi.client import LocalUser
+from tests.test_onboarding import onboard_in_russian
+
+
+@pytest.mark.parametrize(
+    ("button", "expected"),
+    [
+        ("Здоровье и ВИЧ", "Тестирование на ВИЧ"),
+        ("ОЗТ и снижение вреда", "Передозировка"),
+        ("Мои права", "Полиция"),
+        ("Найти услуги", "геолокаци"),
+        ("Сообщить о нарушении", "скоро"),
+        ("Поговорить с человеком", "скоро"),
+        ("Язык", "Русский"),
+        ("Удалить мои данные", "Удалить сейчас?"),
+    ],
+)
+async def test_main_menu_button(person: LocalUser, button: str, expected: str) -> None:
+    await onboard_in_russian(person)
+    shown = await person.press(button)
+    assert shown, f"no reply to {button}"
+    everything = " ".join([s.text for s in shown] + [b.label for s in shown for b in s.buttons])
+    assert expected.lower() in everything.lower()
+
+
+async def test_section_topic_and_back(person: LocalUser) -> None:
+    await onboard_in_russian(person)
+    await person.press("Здоровье и ВИЧ")
+    shown = await person.press("PEP")
+    assert shown[-1].buttons[0].label.endswith("Поговорить с человеком")
+    shown = await person.press("Назад", on=person.messages()[-2])
+    assert "Что вы хотите сделать?" in shown[0].text
+
+
+async def test_overdose_topic_says_call_an_ambulance_first(person: LocalUser) -> None:
+    await onboard_in_russian(person)
+    await person.press("ОЗТ и снижение вреда")
+    shown = await person.press("Передозировка")
+    assert shown[0].text.startswith("🚑")
+    assert "скорую" in shown[0].text
+
+
+async def test_find_services_asks_for_location_and_keeps_none(person: LocalUser) -> None:
+    await onboard_in_russian(person)
+    await person.press("Найти услуги")
+    assert any(b.request_location for b in person.reply_keyboard)
+    shown = await person.share_location(43.238, 76.945)
+    assert "не сохранено" in shown[0].text or "не сохранена" in shown[0].text
+    assert shown[0].raw["reply_markup"] == {"remove_keyboard": True}
+
+
+async def test_erase_my_data_removes_the_profile(person: LocalUser, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import database_dump
+
+    await onboard_in_russian(person)
+    assert database_dump(settings)
+    await person.press("Удалить мои данные")
+    shown = await person.press("Да, удалить всё")
+    assert "Готово" in shown[0].text
+    assert "'ru', 'KZ'" not in database_dump(settings)
+    shown = await person.say("/start")
+    assert "✅ Русский" in [b.label for b in shown[0].buttons]
