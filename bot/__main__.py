@@ -70,6 +70,15 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.nlu_cli import run
+
+    if args.language not in settings.languages.supported:
+        print(f"--lang must be one of {', '.join(settings.languages.supported)}", file=sys.stderr)
+        return 2
+    return run(settings, args.language)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("check-config", help="validate config.yml and the environment")
     commands.add_parser("keygen", help="print a new OPORA_DATA_KEY")
+    nlu = commands.add_parser("nlu", help="talk to the running NLU service")
+    nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")
+    parse = nlu_commands.add_parser(
+        "parse", help="one message per stdin line → one JSON object per stdout line"
+    )
+    parse.add_argument("--lang", dest="language", default="en", help="the writer's language")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -99,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "chat":
         args.local = True
-    handler = {"run": _run, "chat": _chat, "migrate": _migrate, "check-config": _check_config}
+    handler = {
+        "run": _run,
+        "chat": _chat,
+        "migrate": _migrate,
+        "check-config": _check_config,
+        "nlu": _nlu,
+    }
     return handler[args.command](args, settings)
 
 

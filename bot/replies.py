@@ -60,7 +60,8 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
                     disable_web_page_preview=True,
                 )
                 return
-            except BadRequest:
-                # Too old or unchanged to edit: a fresh message is just as good.
-                pass
+            except BadRequest as exc:
+                if "not modified" in exc.message:
+                    return  # the same menu pressed twice: it is already on screen
+                # Too old to edit (or deleted): a fresh message is just as good.
     await send(update, text, markup)

@@ -66,3 +66,13 @@ async def test_erase_my_data_removes_the_profile(person: LocalUser, settings) ->
     assert "'ru', 'KZ'" not in database_dump(settings)
     shown = await person.say("/start")
     assert "✅ Русский" in [b.label for b in shown[0].buttons]
+
+
+async def test_pressing_the_same_section_twice_keeps_one_message(person: LocalUser) -> None:
+    await onboard_in_russian(person)
+    menu = person.last
+    await person.press("Мои права", on=menu)
+    before = len(person.messages())
+    await person.press("Полиция", on=person.last)
+    await person.press("Мои права", on=menu)  # an old button: the section is already shown
+    assert len(person.messages()) == before + 1  # only the topic answer was added
