@@ -26,7 +26,9 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def rasa_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-f", "rasa run --enable-api"], capture_output=True, text=True)
+    found = subprocess.run(
+        ["pgrep", "-f", "rasa run --enable-api --quiet"], capture_output=True, text=True
+    )
     pids = [int(p) for p in found.stdout.split()]
     return pids[0] if pids else None
 
@@ -41,12 +43,19 @@ def main() -> None:
     if args.embedded_nlu:
         env["OPORA_NLU__URL"] = "http://127.0.0.1:5398"
     else:
-        env.update(OPORA_NLU__MANAGE="external", NLU_URL="http://127.0.0.1:9",
-                   OPORA_NLU__STARTUP_WAIT_SECONDS="0")
+        env.update(
+            OPORA_NLU__MANAGE="external",
+            NLU_URL="http://127.0.0.1:9",
+            OPORA_NLU__STARTUP_WAIT_SECONDS="0",
+        )
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--telegram-language", "ru"], cwd=ROOT, env=env,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bot", "run", "--telegram-language", "ru"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdin is not None and process.stdout is not None
     first_reply = nlu_ready = None

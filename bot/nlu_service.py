@@ -26,11 +26,22 @@ RASA = ROOT / "nlu" / ".venv" / "bin" / "rasa"
 MODEL = ROOT / "nlu" / "models" / "opora.tar.gz"
 
 
-def start_rasa(url: str, token: str, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start `rasa run` serving the trained model on the host and port of `url`."""
+def start_rasa(
+    url: str, token: str, log_path: Path, model: Path = MODEL
+) -> subprocess.Popen[bytes]:
+    """Start `rasa run` serving the trained model on the host and port of `url`.
+
+    --quiet keeps Rasa at WARNING: at DEBUG it logs every parsed message's text.
+    """
     parts = urlsplit(url)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        # Opora's own Rasa components live in nlu/opora_nlu.
+        "PYTHONPATH": str(ROOT / "nlu"),
+    }
     with log_path.open("ab") as output:
         return subprocess.Popen(
             [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 
 from bot.app import OporaApplication, build_application, running
 from bot.db import DatabaseUnavailable
+from bot.nlu import NluClient
 from bot.nlu_service import embedded_nlu
 from bot.services import Services
 from bot.settings import Settings
@@ -67,16 +69,37 @@ async def serving(settings: Settings) -> AsyncIterator[OporaApplication]:
         ) from None
 
 
+async def wait_for_nlu(settings: Settings) -> bool:
+    """Give the NLU service time to load before taking updates; Telegram keeps them meanwhile."""
+    client = NluClient(settings.nlu.url, 2.0, settings.nlu_auth_token)
+    await client.open()
+    try:
+        deadline = time.monotonic() + settings.nlu.startup_wait_seconds
+        while time.monotonic() < deadline:
+            if await client.ready():
+                return True
+            await asyncio.sleep(1)
+        log.warning(
+            "NLU service not ready after %ss; starting with menus and keywords",
+            settings.nlu.startup_wait_seconds,
+        )
+        return False
+    finally:
+        await client.close()
+
+
 async def run_polling(settings: Settings, announce: Callable[[str], None]) -> None:
     """Run until SIGINT or SIGTERM, with the embedded NLU service if configured."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with embedded_nlu(settings) as settings, serving(settings) as application:
-        me = application.bot.username
-        announce(
-            f"Opora is running as @{me} against {_server_name(settings)} (long polling). "
-            "Ctrl+C stops it."
-        )
-        await stop.wait()
+    async with embedded_nlu(settings) as settings:
+        await wait_for_nlu(settings)
+        async with serving(settings) as application:
+            me = application.bot.username
+            announce(
+                f"Opora is running as @{me} against {_server_name(settings)} (long polling). "
+                "Ctrl+C stops it."
+            )
+            await stop.wait()

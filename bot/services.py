@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database
 from bot.i18n import Catalogs
+from bot.keywords import KeywordFallback
 from bot.nlu import NluClient
 from bot.persistence import DatabasePersistence
 from bot.settings import ROOT, Settings
@@ -20,6 +21,7 @@ class Services:
     database: Database
     catalogs: Catalogs
     nlu: NluClient
+    keywords: KeywordFallback
     persistence: DatabasePersistence
 
     @classmethod
@@ -33,6 +35,7 @@ class Services:
             database=database,
             catalogs=Catalogs(ROOT / "locales", settings.languages),
             nlu=NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token),
+            keywords=KeywordFallback.from_file(ROOT / "nlu" / "keywords.yml"),
             persistence=DatabasePersistence(database, settings.persistence_interval_seconds),
         )
 

@@ -107,6 +107,10 @@ async def _free_text(update: Update, context: OporaContext) -> None:
     try:
         understood = await context.services.nlu.parse(message.text, context.person.language)
     except NluUnavailable:
+        keyword_intent = context.services.keywords.match(message.text, context.person.language)
+        if keyword_intent is not None:
+            await route_intent(update, context, keyword_intent)
+            return
         await send(
             update,
             t.gettext(

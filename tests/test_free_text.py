@@ -76,3 +76,16 @@ async def test_nothing_personal_reaches_the_logs(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in ("Аня", "Абая", str(person.user_id), "43.2567", "76.9286"):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_start"),
+    [("мой друг не дышит", "🚑"), ("Дем алмай жатыр досым", "🚑"), ("не хочу жить", "Очень")],
+)
+async def test_keywords_answer_urgent_messages_while_the_nlu_is_down(
+    person: LocalUser, nlu: FakeNlu, text: str, expected_start: str
+) -> None:
+    await onboard_in_russian(person)
+    nlu.script.down = True
+    shown = await person.say(text)
+    assert shown[0].text.startswith(expected_start)
