@@ -16,12 +16,14 @@ BIN := $(VENV)/bin
 NLU_VENV := nlu/.venv
 STAMPS := .stamps
 MODEL := nlu/models/opora.tar.gz
-NLU_DATA := $(shell find nlu/data -name '*.yml' 2>/dev/null)
+NLU_DATA := $(shell find nlu/data -name '*.yml' 2>/dev/null) $(wildcard nlu/opora_nlu/*.py)
+# Fixed hash seed and a project-local cache (not ~/.rasa) keep training reproducible;
+# PYTHONPATH finds Opora's own components in nlu/opora_nlu.
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 \
-	RASA_CACHE_DIRECTORY=.rasa/cache
+	RASA_CACHE_DIRECTORY=.rasa/cache PYTHONPATH=.
 NLU_PORT ?= 5005
 
-.PHONY: help setup run chat train nlu test lint typecheck pytest locales clean
+.PHONY: help setup run chat train nlu nlu-eval test lint typecheck pytest locales clean
 
 help:
 	@echo "make run     start Opora: the local chat, or Telegram if TELEGRAM_BOT_TOKEN is set"
@@ -29,6 +31,7 @@ help:
 	@echo "make setup   create both environments (bot: Python 3.11, NLU: Python 3.10 + Rasa)"
 	@echo "make train   train the NLU model if its data or config changed"
 	@echo "make nlu     serve the NLU model on 127.0.0.1:$(NLU_PORT) (needs NLU_AUTH_TOKEN)"
+	@echo "make nlu-eval  per-language accuracy, macro-F1, out-of-scope and urgent recall"
 	@echo "make locales extract UI strings and update every language's .po file"
 
 setup: $(STAMPS)/bot-env $(STAMPS)/nlu-env
@@ -53,12 +56,15 @@ $(MODEL): $(STAMPS)/nlu-env nlu/config.yml $(NLU_DATA)
 		--out models --fixed-model-name opora
 	@touch $@
 
+nlu-eval: $(MODEL)
+	cd nlu && $(RASA_ENV) .venv/bin/python evaluate.py --model models/opora.tar.gz $(EVAL_ARGS)
+
 train: $(MODEL)
 
 nlu: $(MODEL)
 	@test -n "$$NLU_AUTH_TOKEN" || { echo "Set NLU_AUTH_TOKEN (the bot sends the same one)."; exit 1; }
 	cd nlu && $(RASA_ENV) .venv/bin/rasa run --enable-api --model models/opora.tar.gz \
-		--interface 127.0.0.1 --port $(NLU_PORT) --auth-token "$$NLU_AUTH_TOKEN"
+		--interface 127.0.0.1 --port $(NLU_PORT) --auth-token "$$NLU_AUTH_TOKEN" --quiet
 
 run: setup $(MODEL)
 	$(BIN)/python -m bot run

@@ -66,10 +66,9 @@ def main() -> None:
             # Onboard, so the measured memory includes a real conversation.
             process.stdin.write("2\n1\n1\n1\n")
             process.stdin.flush()
-            if not args.embedded_nlu:
-                break
-        if "NLU service is ready" in line or "not answering" in line:
+        if args.embedded_nlu and ("NLU service is ready" in line or "not answering" in line):
             nlu_ready = now
+        if first_reply is not None and (nlu_ready is not None or not args.embedded_nlu):
             break
     time.sleep(2)
     bot_mb = peak_rss_mb(process.pid)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +18,9 @@ import pytest
 from bot.localapi.client import LocalUser
 from bot.localapi.world import LocalTelegram
 from bot.nlu import NluClient
-from bot.nlu_service import MODEL, RASA, start_rasa
+from bot.nlu_service import MODEL, RASA
 from bot.runner import serving
+from bot.settings import ROOT
 from tests.conftest import BOT_TOKEN, _unavailable
 from tests.test_onboarding import onboard_in_russian
 
@@ -25,7 +29,7 @@ pytestmark = pytest.mark.rasa
 
 @pytest.fixture(scope="session")
 def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """`rasa run` on a free port with the model `make train` built; (url, token)."""
+    """The service as the README starts it (`make nlu`), on a free port; (url, token)."""
     if not RASA.exists() or not MODEL.exists():
         _unavailable("the NLU model is not trained: run `make train`")
     with socket.socket() as sock:
@@ -33,12 +37,20 @@ def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         port = sock.getsockname()[1]
     url, token = f"http://127.0.0.1:{port}", secrets.token_urlsafe(16)
     log: Path = tmp_path_factory.mktemp("rasa") / "rasa.log"
-    process = start_rasa(url, token, log)
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "nlu", f"NLU_PORT={port}"],
+            cwd=ROOT,
+            env={**os.environ, "NLU_AUTH_TOKEN": token},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"rasa exited: {log.read_text()[-2000:]}")
+                pytest.fail(f"make nlu exited: {log.read_text()[-2000:]}")
             try:
                 status = httpx.get(f"{url}/status", params={"token": token}, timeout=2)
                 if status.status_code == 200 and status.json().get("model_file"):
@@ -50,8 +62,10 @@ def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             pytest.fail(f"rasa did not become ready: {log.read_text()[-2000:]}")
         yield url, token
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
+    # --quiet: nothing a person wrote reaches the service's log.
+    assert "не дышит" not in log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.mark.parametrize(
@@ -103,3 +117,63 @@ async def test_conversation_with_the_real_model(
         assert "Тестирование на ВИЧ" in shown[0].text
         shown = await person.say("мой друг не дышит после дозы")
         assert shown[0].text.startswith("🚑")
+
+
+def test_batch_parse_gives_canonical_entities(rasa: tuple[str, str], tmp_path: Path) -> None:
+    """`python -m bot nlu parse` against the real service, as people checking the model use it."""
+    import json
+    import sys
+
+    env = {
+        **os.environ,
+        "NLU_URL": rasa[0],
+        "NLU_AUTH_TOKEN": rasa[1],
+        "OPORA_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "nlu", "parse", "--lang", "ru"],
+        cwd=ROOT,
+        env=env,
+        input="где обменник шприцев в Алматы\nu Beogradu gde da se testiram na hiv\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["intent"] == "find_service"
+    assert {"entity": "service_type", "value": "needle_syringe"} in first["entities"]
+    assert {"entity": "city", "value": "Almaty"} in first["entities"]
+    assert {"entity": "city", "value": "Belgrade"} in second["entities"]
+
+
+def test_held_out_quality_floors(tmp_path: Path) -> None:
+    """`make nlu-eval` on the trained model; the floors guard against regressions.
+
+    The targets of issue 3 are higher; measured values are in docs/benchmarks.md.
+    """
+    import json
+
+    out = tmp_path / "eval.json"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "nlu-eval", f"EVAL_ARGS=--json {out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "macro-F1" in result.stdout
+    assert "External off-topic set" in result.stdout
+    table = json.loads(out.read_text())["languages"]
+    assert set(table) == {"en", "ru", "uk", "kk", "ky", "tg", "sr", "ro"}
+    for lang, row in table.items():
+        assert row["n"] >= 28 * 8, lang
+        assert row["macro_f1"] >= FLOORS["macro_f1"], (lang, row)
+        assert row["in_scope_rejected"] <= 0.05, (lang, row)
+        assert row["recall_overdose_emergency"] >= FLOORS["urgent"], (lang, row)
+        assert row["recall_mental_health_crisis"] >= FLOORS["urgent"], (lang, row)
+
+
+# Regression floors, a little under what the committed model measures (docs/benchmarks.md).
+FLOORS = {"macro_f1": 0.80, "urgent": 0.8}

@@ -20,9 +20,11 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from opora_nlu.e5_featurizer import sentence_vectors
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_classifier.joblib"
@@ -41,6 +43,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 300,
             "random_state": 2024,
             "ranking_length": 10,
+            # Weight of dense sentence features from a featurizer before this component
+            # (E5SentenceFeaturizer); 0 ignores them.
+            "dense_weight": 1.0,
         }
 
     def __init__(
@@ -81,7 +86,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         texts = [m.get(TEXT) for m in examples]
         labels = [m.get(INTENT) for m in examples]
         vectorizers = self._vectorizers()
-        features = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+        parts = [v.fit_transform(texts) for v in vectorizers]
+        dense = self._dense(examples)
+        features = hstack(parts + ([dense] if dense is not None else [])).tocsr()
         classifier = LogisticRegression(
             C=self.config["C"],
             class_weight="balanced",
@@ -89,7 +96,11 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             random_state=self.config["random_state"],
         )
         classifier.fit(features, labels)
-        self.model = {"vectorizers": vectorizers, "classifier": classifier}
+        self.model = {
+            "vectorizers": vectorizers,
+            "classifier": classifier,
+            "uses_dense": dense is not None,
+        }
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.model, directory / MODEL_FILE)
         return self._resource
@@ -111,11 +122,23 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             model = None
         return cls(config, model_storage, resource, model)
 
+    def _dense(self, messages: List[Message]) -> Optional[csr_matrix]:
+        if not self.config["dense_weight"]:
+            return None
+        vectors = sentence_vectors(messages)
+        return None if vectors is None else csr_matrix(vectors * self.config["dense_weight"])
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
-        features = hstack([v.transform(texts) for v in self.model["vectorizers"]]).tocsr()
+        parts = [v.transform(texts) for v in self.model["vectorizers"]]
+        if self.model.get("uses_dense"):
+            dense = self._dense(messages)
+            if dense is None:
+                raise ValueError("this model was trained with dense features; none were given")
+            parts.append(dense)
+        features = hstack(parts).tocsr()
         classifier = self.model["classifier"]
         probabilities = classifier.predict_proba(features)
         names = classifier.classes_
