@@ -28,7 +28,17 @@ HERE = Path(__file__).resolve().parent
 EXTERNAL = HERE.parent.parent / "shared" / "eval" / "oos_external.tsv"
 LANGUAGES = ["en", "ru", "uk", "kk", "ky", "tg", "sr", "ro"]
 URGENT = ["overdose_emergency", "mental_health_crisis"]
+# As in bot/understand.py: urgent intents are answered from this confidence on.
+URGENT_THRESHOLD = 0.3
 OOS = "out_of_scope"
+
+
+def confidence_threshold() -> float:
+    """The bot's "Did you mean" threshold, from the repository's config.yml."""
+    import yaml
+
+    config = yaml.safe_load((HERE.parent / "config.yml").read_text(encoding="utf-8"))
+    return float(config["nlu"]["confidence_threshold"])
 
 
 def load_tests(directory: Path) -> list[tuple[str, str, str]]:
@@ -71,10 +81,11 @@ class Parser:
             }
         self.load_seconds = time.monotonic() - started
 
-    async def parse(self, lang: str, text: str) -> tuple[str, float]:
+    async def parse(self, lang: str, text: str) -> tuple[str, float, dict[str, float]]:
         agent = self.agents.get("*") or self.agents[lang]
         result = await agent.parse_message(text)
-        return result["intent"]["name"], float(result["intent"]["confidence"])
+        ranking = {r["name"]: float(r["confidence"]) for r in result.get("intent_ranking") or []}
+        return result["intent"]["name"], float(result["intent"]["confidence"]), ranking
 
 
 def macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -95,11 +106,25 @@ def recall(gold: list[str], predicted: list[str], label: str) -> float | None:
     return sum(hits) / len(hits) if hits else None
 
 
-def summarise(rows: list[tuple[str, str, str, float]]) -> dict[str, Any]:
-    """rows: (language, gold, predicted, confidence)."""
+def bot_decision(
+    predicted: str, confidence: float, ranking: dict[str, float], threshold: float
+) -> str:
+    """What the bot does with a parse (bot/understand.py): answer an intent, ask, or decline."""
+    for urgent in URGENT:
+        if ranking.get(urgent, 0.0) >= URGENT_THRESHOLD:
+            return urgent
+    if predicted == OOS:
+        return OOS
+    return predicted if confidence >= threshold else "ask"
+
+
+def summarise(rows: list[tuple[str, str, str, float, str]]) -> dict[str, Any]:
+    """rows: (language, gold, predicted, confidence, bot decision)."""
     by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for lang, gold, predicted, _ in rows:
+    decisions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for lang, gold, predicted, _, decision in rows:
         by_lang[lang].append((gold, predicted))
+        decisions[lang].append((gold, decision))
     table = {}
     for lang in LANGUAGES:
         pairs = by_lang.get(lang)
@@ -117,9 +142,25 @@ def summarise(rows: list[tuple[str, str, str, float]]) -> dict[str, Any]:
                 sum(p == OOS for _, p in in_scope) / len(in_scope) if in_scope else None
             ),
             **{f"recall_{u}": recall(gold, pred, u) for u in URGENT},
+            **_bot_view(decisions[lang]),
         }
-    confused = Counter((g, p) for _, g, p, _ in rows if g != p)
+    confused = Counter((g, p) for _, g, p, _, _ in rows if g != p)
     return {"languages": table, "confused": confused.most_common(10)}
+
+
+def _bot_view(pairs: list[tuple[str, str]]) -> dict[str, float | None]:
+    """The person's view: wrong answers given, and urgent messages answered as urgent."""
+    in_scope = [(g, d) for g, d in pairs if g != OOS]
+    off_topic = [d for g, d in pairs if g == OOS]
+    urgent = [(g, d) for g, d in pairs if g in URGENT]
+    return {
+        "bot_wrong_answer": sum(d not in (g, "ask", OOS) for g, d in in_scope) / len(in_scope),
+        "bot_asked": sum(d == "ask" for _, d in in_scope) / len(in_scope),
+        "bot_oos_answered_as_topic": (
+            sum(d not in (OOS, "ask") for d in off_topic) / len(off_topic) if off_topic else None
+        ),
+        "bot_urgent_answered": sum(g == d for g, d in urgent) / len(urgent) if urgent else None,
+    }
 
 
 def fmt(value: float | None) -> str:
@@ -138,6 +179,16 @@ def print_table(summary: dict[str, Any]) -> None:
             f"{fmt(row['recall_overdose_emergency']):>9} "
             f"{fmt(row['recall_mental_health_crisis']):>8}"
         )
+    print(
+        "\nAs the bot acts on it (threshold, urgent first): wrong answer / asked 'did you mean' "
+        "(in-scope), off-topic answered as a topic, urgent answered first"
+    )
+    for lang, row in summary["languages"].items():
+        print(
+            f"{lang:<5} wrong {fmt(row['bot_wrong_answer'])}  asked {fmt(row['bot_asked'])}  "
+            f"off-topic answered {fmt(row['bot_oos_answered_as_topic'])}  "
+            f"urgent {fmt(row['bot_urgent_answered'])}"
+        )
     print("\nMost confused (gold -> predicted: count)")
     for (gold, predicted), count in summary["confused"]:
         print(f"  {gold} -> {predicted}: {count}")
@@ -148,19 +199,22 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     tests = load_tests(args.tests)
     rows = []
     started = time.monotonic()
+    threshold = confidence_threshold()
     for lang, text, gold in tests:
-        predicted, confidence = await parser.parse(lang, text)
-        rows.append((lang, gold, predicted, confidence))
+        predicted, confidence, ranking = await parser.parse(lang, text)
+        decision = bot_decision(predicted, confidence, ranking, threshold)
+        rows.append((lang, gold, predicted, confidence, decision))
     parse_seconds = time.monotonic() - started
     summary = summarise(rows)
     print(f"Held-out set: {len(tests)} messages ({args.tests})")
     print_table(summary)
     external = load_external()
     ext_rows = []
-    for lang, text, gold, kind in external:
+    for lang, text, gold, _kind in external:
         lang_key = lang if lang in LANGUAGES else "en"
-        predicted, confidence = await parser.parse(lang_key, text)
-        ext_rows.append((lang, gold, predicted, kind))
+        predicted, confidence, ranking = await parser.parse(lang_key, text)
+        decision = bot_decision(predicted, confidence, ranking, threshold)
+        ext_rows.append((lang, gold, predicted, decision))
     if ext_rows:
         print(f"\nExternal off-topic set: {len(ext_rows)} messages ({EXTERNAL.name})")
         by_lang: dict[str, list[bool]] = defaultdict(list)
@@ -169,6 +223,9 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         for lang, hits in sorted(by_lang.items()):
             print(f"  {lang:<4} correct {sum(hits)}/{len(hits)}")
         wrong = Counter((g, p) for _, g, p, _ in ext_rows if g != p)
+        declined = sum(d in (OOS, "ask") for _, g, _, d in ext_rows if g == OOS)
+        total_oos = sum(1 for _, g, _, _ in ext_rows if g == OOS)
+        print(f"  off-topic declined or asked by the bot: {declined}/{total_oos}")
         print(
             "  most frequent mistakes:",
             ", ".join(f"{g}->{p} ×{n}" for (g, p), n in wrong.most_common(5)),
