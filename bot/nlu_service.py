@@ -85,7 +85,10 @@ async def embedded_nlu(settings: Settings) -> AsyncIterator[Settings]:
         return
     if not RASA.exists() or not MODEL.exists():
         log.warning("NLU service not set up (run `make setup train`); free text uses keywords")
-        yield settings
+        # Nothing is managed after all: nobody should wait for a service that will not come.
+        yield settings.model_copy(
+            update={"nlu": settings.nlu.model_copy(update={"manage": "external"})}
+        )
         return
     token = settings.nlu_auth_token or secrets.token_urlsafe(24)
     process = start_rasa(settings.nlu.url, token, settings.data_dir / "nlu.log")

@@ -95,7 +95,9 @@ async def run_polling(settings: Settings, announce: Callable[[str], None]) -> No
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with embedded_nlu(settings) as settings:
-        await wait_for_nlu(settings)
+        if settings.nlu.manage == "embedded":
+            # Rasa takes ~20 s to load; an external service is either up or not.
+            await wait_for_nlu(settings)
         async with serving(settings) as application:
             me = application.bot.username
             announce(

@@ -18,11 +18,12 @@ def test_round_trip_and_ciphertext_hides_the_value() -> None:
 
 def test_subject_is_stable_per_key_and_unlinkable_across_keys() -> None:
     key = generate_key()
-    assert Cipher(key).subject("telegram-user", 42) == Cipher(key).subject("telegram-user", 42)
-    assert Cipher(key).subject("telegram-user", 42) != Cipher(generate_key()).subject(
-        "telegram-user", 42
-    )
-    assert "42" not in Cipher(key).subject("telegram-user", 42)
+    telegram_id = 5_123_456_789
+    subject = Cipher(key).subject("telegram-user", telegram_id)
+    assert subject == Cipher(key).subject("telegram-user", telegram_id)
+    assert subject != Cipher(generate_key()).subject("telegram-user", telegram_id)
+    assert str(telegram_id) not in subject
+    assert len(subject) == 64
 
 
 def test_wrong_key_cannot_read() -> None:

@@ -134,7 +134,7 @@ def test_batch_parse_gives_canonical_entities(rasa: tuple[str, str], tmp_path: P
         [sys.executable, "-m", "bot", "nlu", "parse", "--lang", "ru"],
         cwd=ROOT,
         env=env,
-        input="где обменник шприцев в Алматы\nu Beogradu gde da se testiram na hiv\n",
+        input="где пункт обмена шприцев в Алматы\nu Beogradu gde da se testiram na hiv\n",
         capture_output=True,
         text=True,
         timeout=120,

@@ -21,9 +21,16 @@ def test_readme_commands_are_the_ones_tested_here() -> None:
     assert [c for c in commands if c] == [
         "make run",
         "make test",
+        "make train",
+        "NLU_AUTH_TOKEN=secret make nlu",
+        'echo "где сдать тест на вич в алматы" | NLU_AUTH_TOKEN=secret .venv/bin/python -m bot '
+        "nlu parse --lang ru",
+        "make nlu-eval",
         ".venv/bin/python -m bot check-config",
         ".venv/bin/python -m bot --help",
     ]
+    # make train runs before every make test; make nlu, nlu parse and make nlu-eval run in
+    # tests/test_nlu_service.py; the rest below.
     assert "python -m bot keygen" in README
 
 
