@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["ROOT", "Settings", "SettingsError", "load_settings"]
@@ -115,6 +116,18 @@ class Settings(_Section):
                 raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code such as KZ")
         return codes
 
+    @field_validator("data_key")
+    @classmethod
+    def _valid_key(cls, key: str) -> str:
+        if key:
+            try:
+                Fernet(key.encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "OPORA_DATA_KEY is not a valid key; generate one with `python -m bot keygen`"
+                ) from None
+        return key
+
     @property
     def uses_sqlite(self) -> bool:
         return self.database.url.startswith("sqlite")
@@ -155,9 +168,15 @@ def _describe(error: ValidationError, config_path: Path) -> str:
     lines = [f"Opora cannot start: {config_path} has values it cannot use."]
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        env_name = ENV_PREFIX + "__".join(str(p).upper() for p in item["loc"])
+        secret = str(item["loc"][0]) in _SECRET_ENV if item["loc"] else False
+        env_name = (
+            _SECRET_ENV[str(item["loc"][0])]
+            if secret
+            else ENV_PREFIX + "__".join(str(p).upper() for p in item["loc"])
+        )
         got = item.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        # Never echo a secret back into a terminal or a log.
+        shown = "" if secret or isinstance(got, dict) else f" (got {got!r})"
         lines.append(
             f"  - {where}: {item['msg']}{shown}. Fix it in {config_path.name} or set {env_name}."
         )

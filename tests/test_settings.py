@@ -78,3 +78,9 @@ def test_missing_config_file_says_where(tmp_path: Path) -> None:
 def test_unknown_database_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"database\.url"):
         load_settings(env={"DATABASE_URL": "mysql://x"})
+
+
+def test_invalid_data_key_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match=r"python -m bot keygen") as caught:
+        load_settings(env={"OPORA_DATA_KEY": "not-a-key"})
+    assert "not-a-key" not in str(caught.value)
