@@ -20,6 +20,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.bot_token or args.local:
         return _chat(args, settings)
+    if settings.telegram.mode == "webhook":
+        print(
+            "Webhook mode is not built yet (issue 8). Set OPORA_TELEGRAM__MODE=polling.",
+            file=sys.stderr,
+        )
+        return 2
     _logging(settings, to_file=False)
     try:
         asyncio.run(run_polling(settings, announce=print))
