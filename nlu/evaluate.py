@@ -215,6 +215,8 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         predicted, confidence, ranking = await parser.parse(lang_key, text)
         decision = bot_decision(predicted, confidence, ranking, threshold)
         ext_rows.append((lang, gold, predicted, decision))
+    if not external:
+        print(f"\nExternal off-topic set: not found at {EXTERNAL} (shared/ beside the repository)")
     if ext_rows:
         print(f"\nExternal off-topic set: {len(ext_rows)} messages ({EXTERNAL.name})")
         by_lang: dict[str, list[bool]] = defaultdict(list)
