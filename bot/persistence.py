@@ -97,9 +97,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
     ) -> None:
         """Remove every stored state that belongs to this person."""
         await self.drop_user_data(user_id)
+        # Opora's conversations are per chat and per user, so that is the only key shape.
         for name in conversation_names:
-            for key in ((chat_id, user_id), (chat_id,), (user_id,)):
-                await self._drop(CONVERSATION, name, json.dumps(list(key)))
+            await self._drop(CONVERSATION, name, json.dumps([chat_id, user_id]))
 
     # Chat, bot and callback data are switched off in store_data; PTB still needs the methods.
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:

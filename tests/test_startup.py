@@ -53,30 +53,27 @@ async def test_unreachable_database(make_settings: Any, telegram: LocalTelegram)
             pass
 
 
-def test_cli_reports_bad_config_without_traceback(tmp_path: Any) -> None:
-    env = {**os.environ, "OPORA_NLU__TIMEOUT_SECONDS": "zero", "OPORA_DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check-config"],
+def run_cli(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", command],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path: Any) -> None:
+    env = {**os.environ, "OPORA_NLU__TIMEOUT_SECONDS": "zero", "OPORA_DATA_DIR": str(tmp_path)}
+    result = run_cli("check-config", env)
     assert result.returncode == 2
     assert "nlu.timeout_seconds" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_cli_rejected_token_exits_cleanly(telegram_process_env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=telegram_process_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("run", telegram_process_env)
     assert result.returncode == 2
     assert "rejected the bot token" in result.stderr
     assert "Traceback" not in result.stderr

@@ -72,10 +72,6 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.async_url.get_backend_name() == "sqlite"
 
-    @property
-    def backend(self) -> str:
-        return self.async_url.get_backend_name()
-
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         try:

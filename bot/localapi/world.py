@@ -8,7 +8,6 @@ and descriptions closely enough that the bot's own error handling is exercised.
 from __future__ import annotations
 
 import asyncio
-import html
 import itertools
 import time
 from collections.abc import Callable
@@ -130,7 +129,6 @@ class LocalTelegram:
         self._thread_ids = itertools.count(100)
         self._changed = asyncio.Event()
         self._update_ready = asyncio.Event()
-        self.delivered_up_to = 0
         self._closing = False
 
     def shutdown(self) -> None:
@@ -245,7 +243,6 @@ class LocalTelegram:
         timeout = float(params.get("timeout") or 0)
         if offset:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
-            self.delivered_up_to = max(self.delivered_up_to, offset - 1)
         deadline = time.monotonic() + timeout
         while not self._pending and not self._closing and time.monotonic() < deadline:
             self._update_ready.clear()
@@ -494,8 +491,3 @@ class LocalTelegram:
 
     def _api_logout(self, params: JSON) -> bool:
         return True
-
-
-def html_to_terminal(raw: str) -> str:
-    """Markup for a terminal: bold stays visible, everything else becomes plain text."""
-    return html.unescape(raw.replace("<b>", "*").replace("</b>", "*"))

@@ -79,7 +79,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "E5SentenceFeaturizer":
-        return cls(config, execution_context.node_name)
+        """Nothing is trained: loading is creating."""
+        return cls.create(config, model_storage, resource, execution_context)
 
 
 def sentence_vectors(messages: List[Message]) -> Optional[np.ndarray]:
