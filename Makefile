@@ -64,7 +64,7 @@ train: $(MODEL)
 nlu: $(MODEL)
 	@test -n "$$NLU_AUTH_TOKEN" || { echo "Set NLU_AUTH_TOKEN (the bot sends the same one)."; exit 1; }
 	cd nlu && $(RASA_ENV) .venv/bin/rasa run --enable-api --model models/opora.tar.gz \
-		--interface 127.0.0.1 --port $(NLU_PORT) --auth-token "$$NLU_AUTH_TOKEN" --quiet
+		--interface 127.0.0.1 --port $(NLU_PORT) --auth-token="$$NLU_AUTH_TOKEN" --quiet
 
 run: setup $(MODEL)
 	$(BIN)/python -m bot run

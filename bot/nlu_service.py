@@ -54,8 +54,8 @@ def start_rasa(
                 parts.hostname or "127.0.0.1",
                 "--port",
                 str(parts.port or 5005),
-                "--auth-token",
-                token,
+                # "=" form: a random token may start with "-", which argparse takes for a flag.
+                f"--auth-token={token}",
             ],
             cwd=ROOT / "nlu",
             stdout=output,
