@@ -32,7 +32,7 @@ help:
 	@echo "make train   train the NLU model if its data or config changed"
 	@echo "make nlu     serve the NLU model on 127.0.0.1:$(NLU_PORT) (needs NLU_AUTH_TOKEN)"
 	@echo "make nlu-eval  per-language accuracy, macro-F1, out-of-scope and urgent recall"
-	@echo "make locales extract UI strings and update every language's .po file"
+	@echo "make locales extract UI and answer texts, update every language's .po files"
 
 setup: $(STAMPS)/bot-env $(STAMPS)/nlu-env
 
@@ -88,7 +88,9 @@ locales: $(STAMPS)/bot-env
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ -k gettext -k ngettext:1,2 \
 		--no-location --add-comments="Translators:" --sort-output --project=Opora \
 		--copyright-holder="Opora contributors" -o locales/bot.pot .
-	$(BIN)/pybabel update -i locales/bot.pot -d locales -D bot --previous --ignore-obsolete
+	$(BIN)/pybabel extract -F locales/content.cfg --project=Opora \
+		--copyright-holder="Opora contributors" -o locales/content.pot .
+	$(BIN)/python -m bot content update-locales
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) $(STAMPS) nlu/models nlu/.rasa

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from bot.content import cli as content_commands
 from bot.crypto import generate_key
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -85,6 +86,12 @@ def _nlu(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, args.language)
 
 
+def _content(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.cli import run
+
+    return run(args, settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -108,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "parse", help="one message per stdin line → one JSON object per stdout line"
     )
     parse.add_argument("--lang", dest="language", default="en", help="the writer's language")
+    content_commands.add_commands(commands)
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -126,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": _migrate,
         "check-config": _check_config,
         "nlu": _nlu,
+        "content": _content,
     }
     return handler[args.command](args, settings)
 

@@ -1,58 +1,96 @@
-"""Answering an information topic, from a menu button or an understood message.
+"""Answering an intent from content/: a menu topic, a follow-up button or an understood message.
 
-The reviewed answers come from content/ (issue 4). Until a topic has one, the bot says so
-plainly; for urgent topics it still gives the one instruction that is always right: get help.
+The text, buttons and country parts all come from the content library (bot/content); this module
+only sends them. Intents whose answer is a conversation (choose a language, erase my data, find
+a service, report, talk to a person) start that flow instead.
 """
 
 from __future__ import annotations
 
-import html
+import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.content.render import Rendered
 from bot.context import Handlers, OporaContext
+from bot.find_service import ask_where
+from bot.forget_me import ask_to_forget
+from bot.main_menu import coming_soon, main_menu_markup
+from bot.onboarding import language_markup
 from bot.replies import button, chosen, keyboard, send
-from bot.topics import TOPICS
 
-__all__ = ["answer_topic", "handlers"]
+__all__ = ["answer_intent", "handlers", "send_rendered"]
+
+log = logging.getLogger(__name__)
 
 
-async def answer_topic(update: Update, context: OporaContext, intent: str) -> None:
-    """Send what Opora has on `intent`, with follow-up buttons."""
-    t = context.t
-    topic = TOPICS[intent]
-    if intent == "overdose_emergency":
-        text = t.gettext(
-            "🚑 <b>If someone may be overdosing, call an ambulance now.</b> Stay with them and "
-            "keep them breathing. Step-by-step instructions are being reviewed and will be "
-            "here soon."
-        )
-    elif intent == "mental_health_crisis":
-        text = t.gettext(
-            "I am really glad you wrote. You do not have to go through this alone. If you "
-            "might hurt yourself right now, please call your local emergency number or go to "
-            "someone you trust. A person to talk to through Opora will be here soon."
-        )
-    else:
-        text = t.gettext(
-            "Opora’s answer about “{topic}” is being written and reviewed by specialists. "
-            "It will be here soon."
-        ).format(topic=html.escape(t.gettext(topic.label)))
-    markup = keyboard(
-        [button("💬 " + t.gettext("Talk to a person"), "menu:human")],
-        [button("☰ " + t.gettext("Main menu"), "menu:main")],
+async def _choose_language(update: Update, context: OporaContext) -> None:
+    await send(
+        update,
+        context.t.gettext("Choose your language."),
+        language_markup(context.services.settings, context.person.language),
     )
-    await send(update, text, markup)
+
+
+async def _report(update: Update, context: OporaContext) -> None:
+    await coming_soon(update, context, "report")
+
+
+async def _human(update: Update, context: OporaContext) -> None:
+    await coming_soon(update, context, "human")
+
+
+FLOWS: dict[str, Callable[[Update, OporaContext], Awaitable[None]]] = {
+    "language": _choose_language,
+    "forget": ask_to_forget,
+    "find_service": ask_where,
+    "report": _report,
+    "human": _human,
+}
+
+
+async def send_rendered(update: Update, context: OporaContext, rendered: Rendered) -> None:
+    """Send an answer's messages; its buttons and the way back go under the last one."""
+    t = context.t
+    rows = [[button(label, data)] for label, data in rendered.buttons]
+    if not any(data == "menu:main" for _, data in rendered.buttons):
+        rows.append([button("☰ " + t.gettext("Main menu"), "menu:main")])
+    *first, last = rendered.messages
+    for message in first:
+        await send(update, message)
+    await send(update, last, keyboard(*rows))
+
+
+async def answer_intent(update: Update, context: OporaContext, intent: str) -> None:
+    """Answer `intent` in the person's language, for their country."""
+    library = context.services.content
+    if not library.has_answer(intent):
+        # Only possible while content is broken: `content check` fails on a missing answer.
+        log.error("No answer for intent %s", intent)
+        await send(
+            update,
+            context.t.gettext("Sorry, I have no answer on this right now. Please use the menu."),
+            main_menu_markup(context.t),
+        )
+        return
+    country = context.person.country if context.has_person else None
+    rendered = library.render(intent, context.t, country)
+    if rendered.flow is not None:
+        if rendered.messages:
+            await send(update, rendered.messages[0])
+        await FLOWS[rendered.flow](update, context)
+        return
+    await send_rendered(update, context, rendered)
 
 
 async def _topic_button(update: Update, context: OporaContext) -> None:
-    """A topic button in a section menu."""
+    """A topic button: a section menu entry or an answer's follow-up."""
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await answer_topic(update, context, chosen(update))
+    await answer_intent(update, context, chosen(update))
 
 
 def handlers() -> Handlers:
-    intents = "|".join(TOPICS)
-    return [CallbackQueryHandler(_topic_button, pattern=rf"^topic:({intents})$")]
+    return [CallbackQueryHandler(_topic_button, pattern=r"^topic:[a-z_]{1,40}$")]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -83,11 +86,33 @@ async def _publish_commands(application: OporaApplication, services: Services) -
 
 
 @asynccontextmanager
+async def _content_reloading(services: Services) -> AsyncIterator[None]:
+    """Edited content reaches the running bot: a file watcher, and SIGHUP to reload at once."""
+    interval = services.settings.content.reload_interval_seconds
+    watcher = asyncio.create_task(services.content.watch(interval)) if interval > 0 else None
+    loop = asyncio.get_running_loop()
+    hangup = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        # Only the main thread of a Unix process can take signals.
+        loop.add_signal_handler(signal.SIGHUP, services.content.reload)
+        hangup = True
+    try:
+        yield
+    finally:
+        if hangup:
+            loop.remove_signal_handler(signal.SIGHUP)
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+@asynccontextmanager
 async def running(application: OporaApplication, services: Services) -> AsyncIterator[None]:
     """Open the services, then the bot (loading persisted state), and close both in reverse."""
     await services.open()
     try:
-        async with application:
+        async with application, _content_reloading(services):
             await _publish_commands(application, services)
             await application.start()
             try:

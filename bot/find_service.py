@@ -5,15 +5,16 @@ from __future__ import annotations
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot.content.model import SERVICE_TYPES
 from bot.context import Handlers, OporaContext
 from bot.main_menu import main_menu_markup
 from bot.replies import send
 
-__all__ = ["handlers"]
+__all__ = ["ask_where", "handlers"]
 
 
-async def _ask_where(update: Update, context: OporaContext) -> None:
-    """The Find services button: offer to share a location."""
+async def ask_where(update: Update, context: OporaContext) -> None:
+    """Find services (menu, intent or an answer's "find" button): offer to share a location."""
     t = context.t
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -51,6 +52,8 @@ async def _location(update: Update, context: OporaContext) -> None:
 
 def handlers() -> Handlers:
     return [
-        CallbackQueryHandler(_ask_where, pattern=r"^menu:services$"),
+        CallbackQueryHandler(ask_where, pattern=r"^menu:services$"),
+        # An answer's follow-up, e.g. "Find a site that gives PEP now" (the type: issue 5).
+        CallbackQueryHandler(ask_where, pattern=rf"^find:({'|'.join(SERVICE_TYPES)})$"),
         MessageHandler(filters.LOCATION, _location),
     ]

@@ -1,8 +1,10 @@
 """Translations: gettext catalogs read from locales/, with per-language fallback chains.
 
-The `.po` files are read directly (no compile step to forget). Entries marked fuzzy are
-machine-drafted and awaiting review; they are still used, because an unreviewed sentence in
-someone's own language serves them better than English. `make locales` keeps them marked.
+The `.po` files are read directly (no compile step to forget). A fuzzy entry without a previous
+source (`#| msgid`) is a machine draft awaiting review: it is used, because an unreviewed sentence
+in someone's own language serves them better than English. A fuzzy entry with a previous source
+is stale (the English changed after it was translated; `make locales` marks it): it is skipped,
+so the fallback chain answers instead.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 
+from bot.content.model import Problem
 from bot.settings import LanguageSettings
 
 __all__ = ["N_", "Catalogs", "Translator", "country_name", "language_name", "negotiate"]
@@ -46,40 +49,61 @@ class Translator:
         return self._translations.ngettext(singular, plural, n)
 
 
-def _load_po(path: Path) -> gettext.NullTranslations:
+def _compile_po(path: Path) -> bytes:
+    """A .po file compiled to .mo bytes, without its stale entries."""
     with path.open("rb") as handle:
-        catalog = read_po(handle)
+        catalog = read_po(handle, abort_invalid=True)
+    for message in list(catalog):
+        if message.id and message.fuzzy and message.previous_id:
+            catalog.delete(message.id, context=message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=True)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 class Catalogs:
-    """All languages' translators, built once at start-up."""
+    """All languages' translators, built once at start-up (and again on a content reload)."""
 
-    def __init__(self, locales_dir: Path, languages: LanguageSettings, domain: str = DOMAIN):
+    def __init__(self, translators: dict[str, Translator], languages: LanguageSettings) -> None:
         self.languages = languages
-        loaded: dict[str, Path] = {}
+        self._translators = translators
+
+    @classmethod
+    def load(
+        cls, locales_dir: Path, languages: LanguageSettings, domain: str = DOMAIN
+    ) -> tuple[Catalogs, list[Problem]]:
+        """Every language's catalog; one that cannot be read is reported and falls back."""
+        problems: list[Problem] = []
+        compiled: dict[str, bytes] = {}
         for lang in languages.supported:
             path = locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
-            if path.exists():
-                loaded[lang] = path
-            elif lang != "en":
-                log.warning(
-                    "No %s catalog for %s; it falls back to %s",
-                    domain,
-                    lang,
-                    languages.chain(lang)[1:],
+            if not path.exists():
+                if lang != languages.default:
+                    problems.append(Problem("warning", path, 1, f"no {domain} catalog for {lang}"))
+                continue
+            try:
+                compiled[lang] = _compile_po(path)
+            except PoFileError as exc:
+                problems.append(
+                    Problem("error", path, exc.lineno + 1, f"not a valid .po file: {exc}")
                 )
-        self._translators: dict[str, Translator] = {}
+                continue
+            except (UnicodeDecodeError, ValueError) as exc:
+                problems.append(Problem("error", path, 1, f"not a valid .po file: {exc}"))
+                continue
+        translators: dict[str, Translator] = {}
         for lang in languages.supported:
             # Fresh objects per chain: add_fallback mutates, and chains may share languages.
-            chain = [_load_po(loaded[code]) for code in languages.chain(lang) if code in loaded]
+            chain = [
+                gettext.GNUTranslations(io.BytesIO(compiled[code]))
+                for code in languages.chain(lang)
+                if code in compiled
+            ]
             head = chain[0] if chain else gettext.NullTranslations()
             for fallback in chain[1:]:
                 head.add_fallback(fallback)
-            self._translators[lang] = Translator(lang, head)
+            translators[lang] = Translator(lang, head)
+        return cls(translators, languages), problems
 
     def get(self, lang: str) -> Translator:
         return self._translators.get(lang) or self._translators[self.languages.default]

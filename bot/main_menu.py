@@ -10,7 +10,7 @@ from bot.i18n import N_, Translator
 from bot.replies import button, chosen, keyboard, send, show
 from bot.topics import SECTIONS
 
-__all__ = ["handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
+__all__ = ["coming_soon", "handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -71,9 +71,8 @@ async def _main(update: Update, context: OporaContext) -> None:
     await show_main_menu(update, context)
 
 
-async def _coming_soon(update: Update, context: OporaContext) -> None:
-    """Menu entries whose flows are not built yet say so honestly."""
-    key = chosen(update)
+async def coming_soon(update: Update, context: OporaContext, key: str) -> None:
+    """Flows not built yet (issue 6) say so honestly."""
     t = context.t
     texts = {
         "report": t.gettext(
@@ -86,6 +85,11 @@ async def _coming_soon(update: Update, context: OporaContext) -> None:
         ),
     }
     await show(update, texts[key], keyboard([button("⬅️ " + t.gettext("Back"), "menu:main")]))
+
+
+async def _coming_soon(update: Update, context: OporaContext) -> None:
+    """The Report and Talk to a person buttons."""
+    await coming_soon(update, context, chosen(update))
 
 
 async def _help(update: Update, context: OporaContext) -> None:

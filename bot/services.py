@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.content.library import ContentLibrary
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database
 from bot.i18n import Catalogs
@@ -19,10 +20,15 @@ __all__ = ["Services"]
 class Services:
     settings: Settings
     database: Database
-    catalogs: Catalogs
+    content: ContentLibrary
     nlu: NluClient
     keywords: KeywordFallback
     persistence: DatabasePersistence
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """The UI translations currently live (they reload with the content)."""
+        return self.content.catalogs
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -33,7 +39,13 @@ class Services:
         return cls(
             settings=settings,
             database=database,
-            catalogs=Catalogs(ROOT / "locales", settings.languages),
+            content=ContentLibrary(
+                ROOT,
+                settings.languages,
+                settings.countries,
+                content_dir=ROOT / settings.content.content_dir,
+                locales_dir=ROOT / settings.content.locales_dir,
+            ),
             nlu=NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token),
             keywords=KeywordFallback.from_file(ROOT / "nlu" / "keywords.yml"),
             persistence=DatabasePersistence(database, settings.persistence_interval_seconds),

@@ -93,6 +93,14 @@ class RetentionSettings(_Section):
     inactive_profile_days: int = Field(gt=0)
 
 
+class ContentSettings(_Section):
+    # Where answers and translations are read from (relative paths are from the repository).
+    content_dir: Path = Path("content")
+    locales_dir: Path = Path("locales")
+    # Seconds between checks for edited files; 0 turns the watcher off (SIGHUP still reloads).
+    reload_interval_seconds: float = Field(default=2.0, ge=0)
+
+
 class Settings(_Section):
     languages: LanguageSettings
     countries: tuple[str, ...]
@@ -103,6 +111,7 @@ class Settings(_Section):
     persistence_interval_seconds: float = Field(gt=0, le=600)
     paralegals: ParalegalSettings
     retention: RetentionSettings
+    content: ContentSettings = Field(default_factory=ContentSettings)
     # Secrets: environment only.
     bot_token: str = ""
     data_key: str = ""

@@ -12,12 +12,10 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.answers import answer_topic
+from bot.answers import answer_intent
 from bot.context import Handlers, OporaContext
-from bot.forget_me import ask_to_forget
 from bot.main_menu import main_menu_markup
 from bot.nlu import IntentGuess, NluUnavailable
-from bot.onboarding import language_markup
 from bot.replies import button, chosen, keyboard, send
 from bot.topics import TOPICS, URGENT_INTENTS
 
@@ -44,50 +42,7 @@ def _suggestion_label(context: OporaContext, intent: str) -> str:
 
 async def route_intent(update: Update, context: OporaContext, intent: str) -> None:
     """Answer an intent, whether it came from the NLU or from a "Did you mean" button."""
-    t = context.t
-    if intent in TOPICS:
-        await answer_topic(update, context, intent)
-    elif intent == "greet":
-        await send(update, t.gettext("Hello! How can I help?"), main_menu_markup(t))
-    elif intent == "thanks":
-        await send(update, t.gettext("You are welcome. I am here whenever you need me."))
-    elif intent == "goodbye":
-        await send(update, t.gettext("Take care. Write any time."))
-    elif intent == "bot_challenge":
-        await send(
-            update,
-            t.gettext(
-                "I am Opora, an automated helper, not a person. Trained paralegals and "
-                "counsellors will be reachable through me soon."
-            ),
-            main_menu_markup(t),
-        )
-    elif intent == "change_language":
-        await send(
-            update,
-            t.gettext("Choose your language."),
-            language_markup(context.services.settings, context.person.language),
-        )
-    elif intent == "delete_my_data":
-        await ask_to_forget(update, context)
-    elif intent in ("human_handoff", "report_violation", "find_service"):
-        await send(
-            update,
-            t.gettext(
-                "This part of Opora is being built and will be here soon. Meanwhile the menu "
-                "has information that may help."
-            ),
-            main_menu_markup(t),
-        )
-    else:
-        await send(
-            update,
-            t.gettext(
-                "I can help with HIV and health, OST and harm reduction, your rights, and "
-                "finding services. I did not find that topic: please choose from the menu."
-            ),
-            main_menu_markup(t),
-        )
+    await answer_intent(update, context, intent)
 
 
 async def _did_you_mean(update: Update, context: OporaContext, guesses: list[IntentGuess]) -> None:
