@@ -23,7 +23,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 	RASA_CACHE_DIRECTORY=.rasa/cache PYTHONPATH=.
 NLU_PORT ?= 5005
 
-.PHONY: help setup run chat train nlu nlu-eval test lint typecheck pytest locales clean
+.PHONY: help setup run chat train nlu nlu-eval test lint typecheck content-check pytest locales clean
 
 help:
 	@echo "make run     start Opora: the local chat, or Telegram if TELEGRAM_BOT_TOKEN is set"
@@ -79,10 +79,14 @@ lint: $(STAMPS)/bot-env
 typecheck: $(STAMPS)/bot-env
 	$(BIN)/mypy
 
+# Every answer, translation and number an editor can break (docs/editing-content.md).
+content-check: $(STAMPS)/bot-env
+	$(BIN)/python -m bot content check
+
 pytest: setup $(MODEL)
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck content-check pytest
 
 locales: $(STAMPS)/bot-env
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ -k gettext -k ngettext:1,2 \

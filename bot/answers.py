@@ -54,13 +54,17 @@ FLOWS: dict[str, Callable[[Update, OporaContext], Awaitable[None]]] = {
 async def send_rendered(update: Update, context: OporaContext, rendered: Rendered) -> None:
     """Send an answer's messages; its buttons and the way back go under the last one."""
     t = context.t
-    rows = [[button(label, data)] for label, data in rendered.buttons]
-    if not any(data == "menu:main" for _, data in rendered.buttons):
+    if any(data == "menu:main" for _, data in rendered.buttons):
+        # A greeting or "I cannot help with that" is best followed by the whole menu.
+        markup = main_menu_markup(t)
+    else:
+        rows = [[button(label, data)] for label, data in rendered.buttons]
         rows.append([button("☰ " + t.gettext("Main menu"), "menu:main")])
+        markup = keyboard(*rows)
     *first, last = rendered.messages
     for message in first:
         await send(update, message)
-    await send(update, last, keyboard(*rows))
+    await send(update, last, markup)
 
 
 async def answer_intent(update: Update, context: OporaContext, intent: str) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.pofile import PoFileError
 
 from bot.content.model import Problem
+from bot.content.translations import read_catalog
 from bot.settings import LanguageSettings
 
 __all__ = ["N_", "Catalogs", "Translator", "country_name", "language_name", "negotiate"]
@@ -51,8 +52,7 @@ class Translator:
 
 def _compile_po(path: Path) -> bytes:
     """A .po file compiled to .mo bytes, without its stale entries."""
-    with path.open("rb") as handle:
-        catalog = read_po(handle, abort_invalid=True)
+    catalog = read_catalog(path)
     for message in list(catalog):
         if message.id and message.fuzzy and message.previous_id:
             catalog.delete(message.id, context=message.context)

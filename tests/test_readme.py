@@ -26,6 +26,8 @@ def test_readme_commands_are_the_ones_tested_here() -> None:
         'echo "где сдать тест на вич в алматы" | NLU_AUTH_TOKEN=secret .venv/bin/python -m bot '
         "nlu parse --lang ru",
         "make nlu-eval",
+        ".venv/bin/python -m bot content check",
+        ".venv/bin/python -m bot content show pep --lang ru --country KZ",
         ".venv/bin/python -m bot check-config",
         ".venv/bin/python -m bot --help",
     ]
@@ -34,7 +36,16 @@ def test_readme_commands_are_the_ones_tested_here() -> None:
     assert "python -m bot keygen" in README
 
 
-@pytest.mark.parametrize("args", [["check-config"], ["--help"], ["keygen"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check-config"],
+        ["--help"],
+        ["keygen"],
+        ["content", "check"],
+        ["content", "show", "pep", "--lang", "ru", "--country", "KZ"],
+    ],
+)
 def test_cli_commands(args: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "OPORA_DATA_DIR": str(tmp_path)}
     result = subprocess.run(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.pofile import PoFileError
 
 from bot.content.library import load_everything
 from bot.content.markup import MAX_MESSAGE, markup_problems, placeholders, plain_text
@@ -17,6 +17,7 @@ from bot.content.translations import (
     ContentTranslations,
     Status,
     po_path,
+    read_catalog,
     status_of,
 )
 from bot.settings import LanguageSettings
@@ -97,7 +98,7 @@ def _part_problems(part: Part) -> list[Problem]:
             Problem("warning", part.path, 2, "`legal: true` is meant for country parts")
         )
     for text in part.texts():
-        problems.extend(_text_limits(part.path, text.line, text.text, ""))
+        problems.extend(_text_limits(part.path, text.line, text.text, "this text "))
     for button in part.follow_up:
         if len(button.label) > LONG_LABEL:
             problems.append(
@@ -154,8 +155,7 @@ def _coverage(
 
 def _read_catalog(path: Path) -> Catalog | None:
     try:
-        with path.open("rb") as handle:
-            return read_po(handle, abort_invalid=True)
+        return read_catalog(path)
     except (OSError, PoFileError, UnicodeDecodeError, ValueError):
         return None  # reported by the loader
 

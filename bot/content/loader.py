@@ -198,7 +198,8 @@ def read_part(path: Path, intents: set[str]) -> tuple[Part | None, list[Problem]
         meta = _yaml("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        file.error(mark.line + 1 if mark else 1, f"front matter is not valid YAML: {exc}")
+        problem = getattr(exc, "problem", None) or "unreadable"
+        file.error(mark.line + 1 if mark else 1, f"front matter is not valid YAML: {problem}")
         return None, file.problems
     if not isinstance(meta, dict):
         file.error(1, "front matter must be `key: value` lines")
@@ -267,7 +268,8 @@ def read_numbers(
         data = _yaml(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        file.error(mark.line + 1 if mark else 1, f"not valid YAML: {exc}")
+        problem = getattr(exc, "problem", None) or str(exc)
+        file.error(mark.line + 1 if mark else 1, f"not valid YAML: {problem}")
         return {}, file.problems
     numbers: dict[str, dict[str, NumberEntry]] = {}
     for country, kinds in data.items():

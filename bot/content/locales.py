@@ -9,14 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import write_po
+
+from bot.content.translations import read_catalog
 
 __all__ = ["update_catalogs"]
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
-    with path.open("rb") as handle:
-        return read_po(handle, locale=locale, abort_invalid=True)
+    catalog = read_catalog(path)
+    if locale:
+        catalog.locale = locale
+    return catalog
 
 
 def update_catalogs(locales_dir: Path, domain: str, languages: tuple[str, ...]) -> list[Path]:

@@ -11,7 +11,7 @@ from bot.content.model import Content, NumberEntry, Paragraph, Part
 from bot.content.translations import ContentTranslations, Status
 from bot.i18n import N_, Translator, country_name
 
-__all__ = ["Rendered", "render_answer", "split_messages"]
+__all__ = ["DRAFT_MARK", "LEGAL_MARK", "NO_NUMBER", "Rendered", "render_answer", "split_messages"]
 
 _NUMBER = re.compile(r"\{(ambulance|police|emergency)\}")
 # Which number stands in when a country has no verified number of the asked kind. A general
@@ -22,6 +22,10 @@ _NUMBER_FALLBACKS = {
     "emergency": ("emergency", "ambulance"),
 }
 NO_NUMBER = N_("the local emergency number")
+LEGAL_MARK = N_(
+    "This part is awaiting review by a local lawyer. Check with a paralegal before you rely on it."
+)
+DRAFT_MARK = N_("This translation was drafted by machine and is not reviewed yet.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def _number(numbers: dict[str, NumberEntry], kind: str, t: Translator) -> str:
     for candidate in _NUMBER_FALLBACKS[kind]:
         # An unverified number is never shown: a wrong one in an emergency costs more.
         if candidate in numbers and numbers[candidate].verified_on is not None:
-            return f"<b>{html.escape(numbers[candidate].number)}</b>"
+            return html.escape(numbers[candidate].number)
     return t.gettext(NO_NUMBER)
 
 
@@ -107,7 +111,8 @@ def render_answer(
 
     common = answer.common
     blocks = []
-    if common.title:
+    # An urgent answer starts with what to do now, not with its title.
+    if common.title and not common.urgent:
         blocks.append(f"<b>{texts(common, common.title)}</b>")
     blocks.extend(fill(texts(common, p)) for p in common.paragraphs)
     local = answer.countries.get(country or "")
@@ -120,20 +125,9 @@ def render_answer(
         blocks.append(f"📍 <b>{heading}</b>")
         blocks.extend(fill(texts(local, p)) for p in local.paragraphs)
         if local.awaiting_legal_review:
-            blocks.append(
-                "⚖️ <i>"
-                + t.gettext(
-                    "This part is awaiting review by a local lawyer. Check with a paralegal "
-                    "before you rely on it."
-                )
-                + "</i>"
-            )
+            blocks.append("⚖️ <i>" + t.gettext(LEGAL_MARK) + "</i>")
     if texts.draft:
-        blocks.append(
-            "<i>"
-            + t.gettext("This translation was drafted by machine and is not reviewed yet.")
-            + "</i>"
-        )
+        blocks.append("<i>" + t.gettext(DRAFT_MARK) + "</i>")
     follow_up = [(common, b) for b in common.follow_up]
     if local is not None:
         follow_up.extend((local, b) for b in local.follow_up)

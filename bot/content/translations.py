@@ -12,17 +12,26 @@ Each translated text has a status, from standard gettext marks that Poedit and W
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from babel.messages.catalog import Message
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po
 
 from bot.content.markup import markup_problems, numbers, placeholders
 from bot.content.model import Content, Problem
 
-__all__ = ["DOMAIN", "SOURCE_LANGUAGE", "ContentTranslations", "Entry", "Status", "status_of"]
+__all__ = [
+    "DOMAIN",
+    "SOURCE_LANGUAGE",
+    "ContentTranslations",
+    "Entry",
+    "Status",
+    "read_catalog",
+    "status_of",
+]
 
 DOMAIN = "content"
 SOURCE_LANGUAGE = "en"
@@ -40,6 +49,30 @@ class Entry:
     text: str
     status: Status
     line: int
+
+
+def read_catalog(path: Path) -> Catalog:
+    """A .po file, with each entry's previous source (`#| msgid`), which Babel does not read.
+
+    Raises PoFileError (with the line) on a syntax error.
+    """
+    raw = path.read_bytes()
+    catalog = read_po(io.BytesIO(raw), abort_invalid=True)
+    lines = raw.decode("utf-8").splitlines()
+    for message in catalog:
+        if not message.id or not message.lineno:
+            continue
+        index = message.lineno - 2  # the line above the msgid
+        while index >= 0 and lines[index].startswith(("msgctxt", '"')):
+            index -= 1
+        previous = []
+        while index >= 0 and lines[index].startswith("#"):
+            if lines[index].startswith("#| msgid"):
+                previous.append(lines[index][len("#| msgid") :].strip().strip('"') or "…")
+            index -= 1
+        if previous:
+            message.previous_id = previous[:1]
+    return catalog
 
 
 def status_of(message: Message) -> Status:
@@ -78,8 +111,7 @@ class ContentTranslations:
             if not path.exists():
                 continue
             try:
-                with path.open("rb") as handle:
-                    catalog = read_po(handle, abort_invalid=True)
+                catalog = read_catalog(path)
             except PoFileError as exc:
                 problems.append(
                     Problem("error", path, exc.lineno + 1, f"not a valid .po file: {exc}")

@@ -233,7 +233,7 @@ class LocalTelegram:
             return await self._get_updates(params)
         if handler is None:
             raise ApiError(404, "Not Found")
-        return handler(params)
+        return _as_returned(handler(params))
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self.webhook_url:
@@ -491,3 +491,13 @@ class LocalTelegram:
 
     def _api_logout(self, params: JSON) -> bool:
         return True
+
+
+def _as_returned(result: Any) -> Any:
+    """A sent message as Telegram returns it: only an inline keyboard is echoed back (a reply
+    keyboard belongs to the chat, not to the message)."""
+    if isinstance(result, dict) and "message_id" in result:
+        markup = result.get("reply_markup")
+        if markup is not None and "inline_keyboard" not in markup:
+            return {key: value for key, value in result.items() if key != "reply_markup"}
+    return result
