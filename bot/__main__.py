@@ -8,6 +8,7 @@ import sys
 
 from bot.content import cli as content_commands
 from bot.crypto import generate_key
+from bot.directory import cli as services_commands
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -92,6 +93,13 @@ def _content(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _services(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.directory.cli import run
+
+    _logging(settings, to_file=False)
+    return run(args, settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -116,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parse.add_argument("--lang", dest="language", default="en", help="the writer's language")
     content_commands.add_commands(commands)
+    services_commands.add_commands(commands)
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": _check_config,
         "nlu": _nlu,
         "content": _content,
+        "services": _services,
     }
     return handler[args.command](args, settings)
 

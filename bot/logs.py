@@ -21,6 +21,7 @@ LIBRARY_LEVELS = {
     "tornado.access": logging.WARNING,  # the local Bot API server's URLs contain the token
     "apscheduler": logging.WARNING,
     "aiosqlite": logging.WARNING,  # DEBUG logs statement parameters
+    "alembic": logging.WARNING,  # one INFO line per migration check
     "sqlalchemy": logging.WARNING,
 }
 

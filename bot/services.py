@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from bot.content.library import ContentLibrary
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database
+from bot.directory.demo import DEMO_FILE
+from bot.directory.directory import Directory
 from bot.i18n import Catalogs
 from bot.keywords import KeywordFallback
 from bot.nlu import NluClient
@@ -24,6 +26,7 @@ class Services:
     nlu: NluClient
     keywords: KeywordFallback
     persistence: DatabasePersistence
+    directory: Directory
 
     @property
     def catalogs(self) -> Catalogs:
@@ -49,10 +52,12 @@ class Services:
             nlu=NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token),
             keywords=KeywordFallback.from_file(ROOT / "nlu" / "keywords.yml"),
             persistence=DatabasePersistence(database, settings.persistence_interval_seconds),
+            directory=Directory(database, settings.countries, ROOT / DEMO_FILE),
         )
 
     async def open(self) -> None:
         await self.database.migrate()
+        await self.directory.open()
         await self.nlu.open()
 
     async def close(self) -> None:
