@@ -8,14 +8,15 @@ a service, report, talk to a person) start that flow instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.content.model import SERVICE_TYPES
 from bot.content.render import Rendered
 from bot.context import Handlers, OporaContext
-from bot.find_service import ask_where
+from bot.find_service import start_search
 from bot.forget_me import ask_to_forget
 from bot.main_menu import coming_soon, main_menu_markup
 from bot.onboarding import language_markup
@@ -26,7 +27,10 @@ __all__ = ["answer_intent", "handlers", "send_rendered"]
 log = logging.getLogger(__name__)
 
 
-async def _choose_language(update: Update, context: OporaContext) -> None:
+Entities = Mapping[str, str]
+
+
+async def _choose_language(update: Update, context: OporaContext, entities: Entities) -> None:
     await send(
         update,
         context.t.gettext("Choose your language."),
@@ -34,18 +38,28 @@ async def _choose_language(update: Update, context: OporaContext) -> None:
     )
 
 
-async def _report(update: Update, context: OporaContext) -> None:
+async def _forget(update: Update, context: OporaContext, entities: Entities) -> None:
+    await ask_to_forget(update, context)
+
+
+async def _find(update: Update, context: OporaContext, entities: Entities) -> None:
+    wanted = entities.get("service_type")
+    types = (wanted,) if wanted in SERVICE_TYPES else ()
+    await start_search(update, context, types, entities.get("city"))
+
+
+async def _report(update: Update, context: OporaContext, entities: Entities) -> None:
     await coming_soon(update, context, "report")
 
 
-async def _human(update: Update, context: OporaContext) -> None:
+async def _human(update: Update, context: OporaContext, entities: Entities) -> None:
     await coming_soon(update, context, "human")
 
 
-FLOWS: dict[str, Callable[[Update, OporaContext], Awaitable[None]]] = {
+FLOWS: dict[str, Callable[[Update, OporaContext, Entities], Awaitable[None]]] = {
     "language": _choose_language,
-    "forget": ask_to_forget,
-    "find_service": ask_where,
+    "forget": _forget,
+    "find_service": _find,
     "report": _report,
     "human": _human,
 }
@@ -67,8 +81,10 @@ async def send_rendered(update: Update, context: OporaContext, rendered: Rendere
     await send(update, last, markup)
 
 
-async def answer_intent(update: Update, context: OporaContext, intent: str) -> None:
-    """Answer `intent` in the person's language, for their country."""
+async def answer_intent(
+    update: Update, context: OporaContext, intent: str, entities: Entities | None = None
+) -> None:
+    """Answer `intent` in the person's language, for their country (entities feed a flow)."""
     library = context.services.content
     if not library.has_answer(intent):
         # Only possible while content is broken: `content check` fails on a missing answer.
@@ -84,7 +100,7 @@ async def answer_intent(update: Update, context: OporaContext, intent: str) -> N
     if rendered.flow is not None:
         if rendered.messages:
             await send(update, rendered.messages[0])
-        await FLOWS[rendered.flow](update, context)
+        await FLOWS[rendered.flow](update, context, entities or {})
         return
     await send_rendered(update, context, rendered)
 

@@ -39,6 +39,8 @@ class Person:
     language: str
     country: str | None
     onboarded: bool
+    # A town remembered for service searches, if the person agreed: {"city", "country", ...}.
+    area: dict[str, Any] | None = None
 
 
 class OporaContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], BotData]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import delete, select
 from telegram import Update
@@ -17,6 +18,7 @@ __all__ = [
     "erase_profile",
     "handlers",
     "load_person",
+    "save_area",
     "save_choices",
     "subject_of",
 ]
@@ -45,6 +47,7 @@ async def load_person(
         language=negotiate(profile.language, telegram_language, languages),
         country=profile.country,
         onboarded=profile.onboarded,
+        area=profile.area,
     )
 
 
@@ -68,6 +71,16 @@ async def save_choices(
             profile.country = person.country = country
         if onboarded is not None:
             profile.onboarded = person.onboarded = onboarded
+
+
+async def save_area(*, database: Database, person: Person, area: dict[str, Any] | None) -> None:
+    """Remember (or forget, with None) the town the person searches from."""
+    async with database.session() as session:
+        profile = await session.scalar(select(Profile).where(Profile.subject == person.subject))
+        if profile is None:
+            profile = Profile(subject=person.subject, language=person.language, onboarded=False)
+            session.add(profile)
+        profile.area = person.area = area
 
 
 async def erase_profile(*, database: Database, subject: str) -> None:

@@ -8,12 +8,14 @@ even at lower confidence, because a missed overdose costs more than a wrong gues
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.answers import answer_intent
 from bot.context import Handlers, OporaContext
+from bot.find_service import town_typed, waiting_for_town
 from bot.main_menu import main_menu_markup
 from bot.nlu import IntentGuess, NluUnavailable
 from bot.replies import button, chosen, keyboard, send
@@ -40,9 +42,11 @@ def _suggestion_label(context: OporaContext, intent: str) -> str:
     }[intent]
 
 
-async def route_intent(update: Update, context: OporaContext, intent: str) -> None:
+async def route_intent(
+    update: Update, context: OporaContext, intent: str, entities: Mapping[str, str] | None = None
+) -> None:
     """Answer an intent, whether it came from the NLU or from a "Did you mean" button."""
-    await answer_intent(update, context, intent)
+    await answer_intent(update, context, intent, entities)
 
 
 async def _did_you_mean(update: Update, context: OporaContext, guesses: list[IntentGuess]) -> None:
@@ -59,6 +63,10 @@ async def _free_text(update: Update, context: OporaContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     t = context.t
+    if waiting_for_town(context):
+        # The search asked "where?": this text is a town, not a question for the NLU.
+        await town_typed(update, context)
+        return
     try:
         understood = await context.services.nlu.parse(message.text, context.person.language)
     except NluUnavailable:
@@ -84,7 +92,8 @@ async def _free_text(update: Update, context: OporaContext) -> None:
     if urgent:
         await route_intent(update, context, urgent[0].name)
     elif top.confidence >= threshold or top.name == "out_of_scope":
-        await route_intent(update, context, top.name)
+        entities = {e.entity: e.value for e in understood.entities}
+        await route_intent(update, context, top.name, entities)
     else:
         await _did_you_mean(update, context, list(understood.ranking))
 

@@ -17,6 +17,8 @@ class Script:
     """What the fake answers: text → ranking of (intent, confidence); everything else → default."""
 
     answers: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # text → [(entity, value)], e.g. [("service_type", "ost"), ("city", "Алматы")]
+    entities: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     default: list[tuple[str, float]] = field(default_factory=lambda: [("out_of_scope", 0.9)])
     down: bool = False
     requests: list[dict[str, object]] = field(default_factory=list)
@@ -41,8 +43,17 @@ class _Parse(RequestHandler):
         self.script.requests.append(body)
         ranking = self.script.answers.get(body["text"].lower(), self.script.default)
         intents = [{"name": name, "confidence": conf} for name, conf in ranking]
+        entities = [
+            {"entity": entity, "value": value}
+            for entity, value in self.script.entities.get(body["text"].lower(), [])
+        ]
         self.write(
-            {"text": body["text"], "intent": intents[0], "intent_ranking": intents, "entities": []}
+            {
+                "text": body["text"],
+                "intent": intents[0],
+                "intent_ranking": intents,
+                "entities": entities,
+            }
         )
 
 

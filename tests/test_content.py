@@ -247,6 +247,8 @@ def test_stale_translation_falls_back_along_the_chain(tmp_path: Path) -> None:
     # Running `make locales` again keeps the Kazakh entry stale (Babel alone would forget it).
     update_catalogs(locales, "content", tuple(lang for lang in LANGUAGES if lang != "en"))
     assert _load(content, locales).translations.status("kk", "pep", new) is Status.STALE
+    po = (locales / "kk" / "LC_MESSAGES" / "content.po").read_text(encoding="utf-8")
+    assert po.count("#| msgid") == 1 and "# | msgid" not in po  # no copies pile up
 
 
 def _extract(content: Path, locales: Path) -> None:

@@ -52,15 +52,6 @@ async def test_overdose_topic_says_call_an_ambulance_first(person: LocalUser) ->
     assert "103" in shown[0].text.split("\n")[0]  # Kazakhstan's ambulance, first
 
 
-async def test_find_services_asks_for_location_and_keeps_none(person: LocalUser) -> None:
-    await onboard_in_russian(person)
-    await person.press("Найти услуги")
-    assert any(b.request_location for b in person.reply_keyboard)
-    shown = await person.share_location(43.238, 76.945)
-    assert "не сохранено" in shown[0].text or "не сохранена" in shown[0].text
-    assert shown[0].raw["reply_markup"] == {"remove_keyboard": True}
-
-
 async def test_erase_my_data_removes_the_profile(person: LocalUser, settings) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import database_dump
 

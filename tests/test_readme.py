@@ -28,6 +28,10 @@ def test_readme_commands_are_the_ones_tested_here() -> None:
         "make nlu-eval",
         ".venv/bin/python -m bot content check",
         ".venv/bin/python -m bot content show pep --lang ru --country KZ",
+        ".venv/bin/python -m bot services near --lat 43.238 --lon 76.945 --type hiv_testing "
+        "--limit 3",
+        ".venv/bin/python -m bot services city Кишинэу",
+        ".venv/bin/python -m bot services export /tmp/opora-directory.csv",
         ".venv/bin/python -m bot check-config",
         ".venv/bin/python -m bot --help",
     ]
@@ -44,12 +48,26 @@ def test_readme_commands_are_the_ones_tested_here() -> None:
         ["keygen"],
         ["content", "check"],
         ["content", "show", "pep", "--lang", "ru", "--country", "KZ"],
+        [
+            "services",
+            "near",
+            "--lat",
+            "43.238",
+            "--lon",
+            "76.945",
+            "--type",
+            "hiv_testing",
+            "--limit",
+            "3",
+        ],
+        ["services", "city", "Кишинэу"],
+        ["services", "export", "{tmp}/opora-directory.csv"],
     ],
 )
 def test_cli_commands(args: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "OPORA_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "bot", *(a.replace("{tmp}", str(tmp_path)) for a in args)],
         cwd=ROOT,
         env=env,
         capture_output=True,

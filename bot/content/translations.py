@@ -60,6 +60,8 @@ def read_catalog(path: Path) -> Catalog:
     catalog = read_po(io.BytesIO(raw), abort_invalid=True)
     lines = raw.decode("utf-8").splitlines()
     for message in catalog:
+        # Babel keeps "#| msgid" lines as user comments ("| msgid …"); they are not comments.
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
         if not message.id or not message.lineno:
             continue
         index = message.lineno - 2  # the line above the msgid

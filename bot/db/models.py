@@ -30,6 +30,8 @@ class Profile(Base):
     # Dates, not times: enough for retention, less to learn about someone's habits.
     created_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
     last_seen_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
+    # The town a person asked Opora to remember for service searches (never coordinates).
+    area: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
 
 
 class StoredState(Base):

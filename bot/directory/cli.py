@@ -12,6 +12,8 @@ from typing import Any
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database, DatabaseUnavailable
 from bot.directory.cities import CityIndex
+from bot.directory.demo import DEMO_FILE
+from bot.directory.directory import Directory
 from bot.directory.formats import read_directory, write_directory
 from bot.directory.records import SERVICE_TYPES
 from bot.directory.search import Found, nearest
@@ -127,6 +129,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     database = _database(settings)
     try:
         await database.migrate()
+        if args.services_command != "import":
+            # What the bot would serve: the demo entries until a real directory is imported.
+            await Directory(database, settings.countries, ROOT / DEMO_FILE).open()
         command = {"import": _import, "export": _export, "near": _near}[args.services_command]
         return await command(args, database)
     except DatabaseUnavailable as exc:

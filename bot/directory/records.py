@@ -18,6 +18,7 @@ __all__ = [
     "ServiceRecord",
     "format_hours",
     "is_open",
+    "opening_now",
     "parse_hours",
     "type_mask",
 ]
@@ -103,26 +104,34 @@ def format_hours(openings: tuple[Opening, ...]) -> str:
     )
 
 
-def is_open(openings: tuple[Opening, ...], timezone: str | None, now: dt.datetime) -> bool | None:
-    """Open at `now` (an aware datetime)? None when the hours or the timezone are not known."""
+def opening_now(
+    openings: tuple[Opening, ...], timezone: str | None, now: dt.datetime
+) -> tuple[bool | None, str | None]:
+    """(open at `now`?, the local closing time if open). None when hours or zone are unknown."""
     if not openings or not timezone:
-        return None
+        return None, None
     try:
         local = now.astimezone(ZoneInfo(timezone))
     except ZoneInfoNotFoundError:
-        return None
+        return None, None
     minute = local.hour * 60 + local.minute
     today, yesterday = local.weekday(), (local.weekday() - 1) % 7
     for opening in openings:
+        closes = Opening.clock(opening.closes % (24 * 60))
         if opening.opens < opening.closes:
             if today in opening.days and opening.opens <= minute < opening.closes:
-                return True
+                return True, closes
         else:  # past midnight, e.g. 20:00-02:00
             if today in opening.days and minute >= opening.opens:
-                return True
+                return True, closes
             if yesterday in opening.days and minute < opening.closes:
-                return True
-    return False
+                return True, closes
+    return False, None
+
+
+def is_open(openings: tuple[Opening, ...], timezone: str | None, now: dt.datetime) -> bool | None:
+    """Open at `now` (an aware datetime)? None when the hours or the timezone are not known."""
+    return opening_now(openings, timezone, now)[0]
 
 
 @dataclass
