@@ -71,6 +71,7 @@ async def run(url: str, label: str, csv_path: Path, queries: int) -> None:
     await database.migrate()
     started = time.perf_counter()
     records, problems = read_directory(csv_path)
+    assert not problems, problems[:3]
     parsed = time.perf_counter() - started
     await import_records(database, records)
     total = time.perf_counter() - started

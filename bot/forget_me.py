@@ -37,6 +37,8 @@ async def _confirmed(update: Update, context: OporaContext) -> None:
     await services.persistence.forget_person(user.id, chat.id, [CONVERSATION_NAME])
     # Drop the in-memory copy too, or the next persistence flush would write it back.
     context.application.drop_user_data(user.id)
+    if context.chat_data is not None:
+        context.chat_data.clear()  # a search in progress
     text = t.gettext(
         "Done. Opora no longer keeps anything about you. To remove this chat from your "
         "phone too, delete it in Telegram (press and hold the chat, then Delete). Send /start "

@@ -15,11 +15,11 @@ import logging
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError
 
 from bot.content.model import Problem
-from bot.content.translations import read_catalog
+from bot.content.translations import checked_catalog
 from bot.settings import LanguageSettings
 
 __all__ = ["N_", "Catalogs", "Translator", "country_name", "language_name", "negotiate"]
@@ -50,9 +50,8 @@ class Translator:
         return self._translations.ngettext(singular, plural, n)
 
 
-def _compile_po(path: Path) -> bytes:
-    """A .po file compiled to .mo bytes, without its stale entries."""
-    catalog = read_catalog(path)
+def _compile(catalog: Catalog) -> bytes:
+    """A catalog compiled to .mo bytes, without its stale entries."""
     for message in list(catalog):
         if message.id and message.fuzzy and message.previous_id:
             catalog.delete(message.id, context=message.context)
@@ -81,16 +80,11 @@ class Catalogs:
                 if lang != languages.default:
                     problems.append(Problem("warning", path, 1, f"no {domain} catalog for {lang}"))
                 continue
-            try:
-                compiled[lang] = _compile_po(path)
-            except PoFileError as exc:
-                problems.append(
-                    Problem("error", path, exc.lineno + 1, f"not a valid .po file: {exc}")
-                )
+            catalog, problem = checked_catalog(path)
+            if catalog is None:
+                problems.extend([problem] if problem else [])
                 continue
-            except (UnicodeDecodeError, ValueError) as exc:
-                problems.append(Problem("error", path, 1, f"not a valid .po file: {exc}"))
-                continue
+            compiled[lang] = _compile(catalog)
         translators: dict[str, Translator] = {}
         for lang in languages.supported:
             # Fresh objects per chain: add_fallback mutates, and chains may share languages.

@@ -23,7 +23,8 @@ CONVERSATION = "conversation"
 
 
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
-    """Persists user data and conversations; bot and chat data hold no personal state."""
+    """Persists user data and conversations. Chat data is deliberately memory-only: it holds a
+    service search in progress (results near a shared location), which must not outlive it."""
 
     def __init__(self, database: Database, update_interval: float) -> None:
         super().__init__(

@@ -29,6 +29,7 @@ __all__ = [
     "ContentTranslations",
     "Entry",
     "Status",
+    "checked_catalog",
     "read_catalog",
     "status_of",
 ]
@@ -77,6 +78,16 @@ def read_catalog(path: Path) -> Catalog:
     return catalog
 
 
+def checked_catalog(path: Path) -> tuple[Catalog | None, Problem | None]:
+    """read_catalog, with a broken file turned into a Problem at its line."""
+    try:
+        return read_catalog(path), None
+    except PoFileError as exc:
+        return None, Problem("error", path, exc.lineno + 1, f"not a valid .po file: {exc}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, Problem("error", path, 1, f"not a valid .po file: {exc}")
+
+
 def status_of(message: Message) -> Status:
     """The review status gettext marks give a translated message."""
     if not message.string:
@@ -112,15 +123,9 @@ class ContentTranslations:
             path = po_path(locales_dir, lang)
             if not path.exists():
                 continue
-            try:
-                catalog = read_catalog(path)
-            except PoFileError as exc:
-                problems.append(
-                    Problem("error", path, exc.lineno + 1, f"not a valid .po file: {exc}")
-                )
-                continue
-            except (UnicodeDecodeError, ValueError) as exc:
-                problems.append(Problem("error", path, 1, f"not a valid .po file: {exc}"))
+            catalog, problem = checked_catalog(path)
+            if catalog is None:
+                problems.extend([problem] if problem else [])
                 continue
             found: dict[tuple[str, str], Entry] = {}
             for message in catalog:

@@ -75,7 +75,8 @@ async def nearest(
     wanted = offset + limit
     mask = type_mask(types)
     async with database.session() as session:
-        for radius in RADII_KM:
+        # A type filter thins the points out: the smallest box rarely holds five of them.
+        for radius in RADII_KM[1:] if mask else RADII_KM:
             radius = min(radius, max_km) if max_km is not None else radius
             lat_min, lat_max, lon_ranges = _box(latitude, longitude, radius)
             at = ServiceAtLocation
@@ -95,13 +96,17 @@ async def nearest(
             last_round = radius >= (max_km if max_km is not None else HALF_CIRCUMFERENCE_KM)
             if not open_now and (len(inside) >= wanted or last_round):
                 chosen = inside[offset:wanted]
-                records = await fetch_records(session, [ident for _, ident in chosen])
+                records = await fetch_records(
+                    session, [ident for _, ident in chosen], with_phones=False
+                )
                 return [
                     Found(records[i], d, is_open(records[i].hours, records[i].timezone, now))
                     for d, i in chosen
                 ]
             if open_now and (len(inside) >= wanted or last_round):
-                records = await fetch_records(session, [ident for _, ident in inside])
+                records = await fetch_records(
+                    session, [ident for _, ident in inside], with_phones=False
+                )
                 found = [
                     Found(records[i], d, True)
                     for d, i in inside

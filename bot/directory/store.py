@@ -178,8 +178,18 @@ async def import_records(database: Database, records: Sequence[ServiceRecord]) -
     return ImportResult(added, updated)
 
 
-async def fetch_records(session: AsyncSession, ids: Iterable[str]) -> dict[str, ServiceRecord]:
-    """Full records for service_at_location ids."""
+async def _phones(session: AsyncSession, service_ids: set[str]) -> dict[str, list[Phone]]:
+    found: dict[str, list[Phone]] = {}
+    query = select(PhoneRow).where(PhoneRow.service_id.in_(service_ids)).order_by(PhoneRow.id)
+    for phone in (await session.scalars(query)).all():
+        found.setdefault(phone.service_id, []).append(Phone(phone.number, tuple(phone.languages)))
+    return found
+
+
+async def fetch_records(
+    session: AsyncSession, ids: Iterable[str], *, with_phones: bool = True
+) -> dict[str, ServiceRecord]:
+    """Full records for service_at_location ids (search results skip the phones)."""
     ids = list(ids)
     if not ids:
         return {}
@@ -192,13 +202,7 @@ async def fetch_records(session: AsyncSession, ids: Iterable[str]) -> dict[str, 
     )
     rows = result.all()
     service_ids = {service.id for _, service, _, _ in rows}
-    phones: dict[str, list[Phone]] = {}
-    for phone in (
-        await session.scalars(
-            select(PhoneRow).where(PhoneRow.service_id.in_(service_ids)).order_by(PhoneRow.id)
-        )
-    ).all():
-        phones.setdefault(phone.service_id, []).append(Phone(phone.number, tuple(phone.languages)))
+    phones = await _phones(session, service_ids) if with_phones else {}
     hours: dict[str, list[Opening]] = {}
     for schedule in (
         await session.scalars(

@@ -75,7 +75,12 @@ class ServiceAtLocation(Base):
     # Copied from the service: defunct and inactive services are never offered.
     status: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_service_at_location_lat_lon", "latitude", "longitude"),)
+    # Covering: the box query reads only this index, never the table rows.
+    __table_args__ = (
+        Index(
+            "ix_service_at_location_lat_lon", "latitude", "longitude", "type_mask", "status", "id"
+        ),
+    )
 
 
 class Phone(Base):
