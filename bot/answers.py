@@ -18,9 +18,10 @@ from bot.content.render import Rendered
 from bot.context import Handlers, OporaContext
 from bot.find_service import start_search
 from bot.forget_me import ask_to_forget
-from bot.main_menu import coming_soon, main_menu_markup
+from bot.main_menu import main_menu_markup
 from bot.onboarding import language_markup
 from bot.replies import button, chosen, keyboard, send
+from bot.report_violation import offer_report
 
 __all__ = ["answer_intent", "handlers", "send_rendered"]
 
@@ -49,11 +50,11 @@ async def _find(update: Update, context: OporaContext, entities: Entities) -> No
 
 
 async def _report(update: Update, context: OporaContext, entities: Entities) -> None:
-    await coming_soon(update, context, "report")
+    await offer_report(update, context, "report")
 
 
 async def _human(update: Update, context: OporaContext, entities: Entities) -> None:
-    await coming_soon(update, context, "human")
+    await offer_report(update, context, "consultation")
 
 
 FLOWS: dict[str, Callable[[Update, OporaContext, Entities], Awaitable[None]]] = {

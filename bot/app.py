@@ -15,11 +15,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import (
     answers,
+    case_chat,
+    case_desk,
     find_service,
     forget_me,
     main_menu,
     onboarding,
     people,
+    report_violation,
     understand,
     unsupported,
 )
@@ -40,6 +43,8 @@ COMMANDS = (
     ("menu", N_("Main menu")),
     ("language", N_("Change the language")),
     ("privacy", N_("What Opora stores about you")),
+    ("report", N_("Report a rights violation")),
+    ("case", N_("My cases")),
     ("forget", N_("Erase your data")),
     ("help", N_("What Opora can do")),
 )
@@ -68,11 +73,19 @@ def build_application(settings: Settings, services: Services) -> OporaApplicatio
     application.add_handlers(main_menu.handlers())
     application.add_handlers(answers.handlers())
     application.add_handlers(find_service.handlers())
+    # A report in progress takes its own buttons and texts before anything below.
+    application.add_handlers(report_violation.handlers())
+    # The paralegals' workspace chats, and people writing to their paralegal: never the NLU.
+    application.add_handlers(case_desk.handlers(sorted(set(settings.paralegals.groups.values()))))
+    application.add_handlers(case_chat.handlers(application))
     application.add_handlers(forget_me.handlers())
     application.add_handlers(understand.handlers())
     # Last: stale buttons, unknown commands and message types no feature handles.
     application.add_handlers(unsupported.handlers())
     application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        interval = settings.paralegals.reannounce_minutes * 60
+        application.job_queue.run_repeating(case_desk.reannounce, interval=interval, first=interval)
     return application
 
 

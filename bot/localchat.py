@@ -23,6 +23,8 @@ __all__ = ["LOCAL_TOKEN", "run_local_chat"]
 
 LOCAL_TOKEN = "1000:local-chat-token"  # noqa: S105 (accepted only by the local server)
 USER_ID = 424242
+LOCAL_WORKSPACE = -1001  # the paralegals' supergroup of the local chat
+PARALEGAL_ID = 515151
 
 HELP = """\
 You are chatting with the real Opora handlers through a local Bot API server.
@@ -30,6 +32,7 @@ You are chatting with the real Opora handlers through a local Bot API server.
   a number (1, 2, …)    presses that button of the last buttons shown
   /loc LAT LON          shares a location, e.g. /loc 43.2389 76.8897
   /staff                shows what the paralegal group would see
+  /take, /reply TEXT    act as a paralegal on the newest case
   /photo, /sticker      sends a photo or a sticker, to see how the bot copes
   /quit                 ends the chat (Ctrl+D works too)
 Any other /command goes to the bot (/start, /menu, /help, /language, /privacy, /forget)."""
@@ -105,6 +108,32 @@ def _staff_view(world: LocalTelegram, term: Terminal) -> None:
         term.write(f"  [{where}] {message.get('text') or message.get('caption') or '(media)'}")
 
 
+def _as_paralegal(world: LocalTelegram, term: Terminal, command: str) -> None:
+    """/take and /reply TEXT: act as a paralegal in the newest case topic."""
+    cards = [
+        m
+        for m in world.bot_messages(LOCAL_WORKSPACE)
+        if any(
+            (b.get("callback_data") or "").startswith("desk:")
+            for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+        )
+    ]
+    if not cards:
+        term.write("  No case yet: report something first (menu: Report a violation).")
+        return
+    card = cards[-1]
+    code = (card.get("text") or "").split()[1] if card.get("text") else ""
+    if command == "/take":
+        world.user_presses(PARALEGAL_ID, card, f"desk:take:{code}")
+        term.write(f"  (You took case {code} as a paralegal.)")
+        return
+    text = command.removeprefix("/reply ").strip()
+    world.user_sends(
+        PARALEGAL_ID, LOCAL_WORKSPACE, text=text, message_thread_id=card["message_thread_id"]
+    )
+
+
 async def _watch_nlu(settings: Settings, term: Terminal) -> None:
     client = NluClient(settings.nlu.url, 2.0, settings.nlu_auth_token)
     await client.open()
@@ -127,6 +156,12 @@ async def _one_turn(line: str, term: Terminal, user: LocalUser, world: LocalTele
         return False
     if command == "/staff":
         _staff_view(world, term)
+        return True
+    if command == "/take" or command.startswith("/reply "):
+        _as_paralegal(world, term, command)
+        await settle(world, timeout=0.5)
+        if command.startswith("/reply"):
+            term.show(user.messages()[-1:])
         return True
     if command == "/?":
         term.write(HELP)
@@ -171,15 +206,18 @@ async def run_local_chat(
     world = LocalTelegram(LOCAL_TOKEN)
     server = LocalBotApiServer(world)
     await server.start()
+    groups = settings.paralegals.groups or {"default": LOCAL_WORKSPACE}
     local = settings.model_copy(
         update={
             "bot_token": LOCAL_TOKEN,
             "telegram": settings.telegram.model_copy(
                 update={"base_url": server.base_url, "poll_timeout_seconds": 5}
             ),
+            "paralegals": settings.paralegals.model_copy(update={"groups": groups}),
         }
     )
-    world.add_group(-1001, "Paralegals (local)")
+    world.add_group(LOCAL_WORKSPACE, "Paralegals (local)")
+    world.add_user(PARALEGAL_ID, "Paralegal (local)")
     term.write("Opora: LOCAL CHAT mode (no TELEGRAM_BOT_TOKEN is set).")
     term.write(f"The real bot talks to a local Bot API server at {server.base_url}.")
     term.write("Type /? for help, /quit to leave. Starting…")

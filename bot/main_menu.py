@@ -7,10 +7,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Handlers, OporaContext
 from bot.i18n import N_, Translator
-from bot.replies import button, chosen, keyboard, send, show
+from bot.replies import button, keyboard, send, show
 from bot.topics import SECTIONS
 
-__all__ = ["coming_soon", "handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
+__all__ = ["handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -71,27 +71,6 @@ async def _main(update: Update, context: OporaContext) -> None:
     await show_main_menu(update, context)
 
 
-async def coming_soon(update: Update, context: OporaContext, key: str) -> None:
-    """Flows not built yet (issue 6) say so honestly."""
-    t = context.t
-    texts = {
-        "report": t.gettext(
-            "Reporting a rights violation to a paralegal is being built and will be here soon. "
-            "Nothing you write here is sent to anyone yet."
-        ),
-        "human": t.gettext(
-            "Talking to a paralegal or counsellor through Opora is being built and will be "
-            "here soon. Until then, the menus have information that may help."
-        ),
-    }
-    await show(update, texts[key], keyboard([button("⬅️ " + t.gettext("Back"), "menu:main")]))
-
-
-async def _coming_soon(update: Update, context: OporaContext) -> None:
-    """The Report and Talk to a person buttons."""
-    await coming_soon(update, context, chosen(update))
-
-
 async def _help(update: Update, context: OporaContext) -> None:
     """/help: what Opora does and the commands."""
     t = context.t
@@ -145,5 +124,4 @@ def handlers() -> Handlers:
         CommandHandler("privacy", _privacy),
         CallbackQueryHandler(_main, pattern=r"^menu:main$"),
         CallbackQueryHandler(_section, pattern=rf"^menu:({sections})$"),
-        CallbackQueryHandler(_coming_soon, pattern=r"^menu:(report|human)$"),
     ]

@@ -86,6 +86,12 @@ class DatabaseSettings(_Section):
 
 class ParalegalSettings(_Section):
     groups: dict[str, int] = Field(default_factory=dict)
+    # Telegram ids of coordinators (statistics, exports); everyone else is refused.
+    coordinators: tuple[int, ...] = ()
+    # Language of case cards and workspace messages.
+    language: str = "ru"
+    # Unclaimed cases are announced again after this many minutes (urgent ones ping at once).
+    reannounce_minutes: float = Field(default=120, gt=0)
 
 
 class RetentionSettings(_Section):

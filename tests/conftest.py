@@ -137,7 +137,7 @@ def database_dump(settings: Settings) -> str:
     engine = create_engine(sync_url)
     parts = []
     with engine.connect() as connection:
-        for table in ("profiles", "stored_state"):
+        for table in ("profiles", "stored_state", "cases", "case_events"):
             for row in connection.execute(text(f"SELECT * FROM {table}")):
                 parts.append(repr(tuple(row)))
     engine.dispose()

@@ -62,6 +62,13 @@ def new_code() -> str:
     return f"{chars[:3]}-{chars[3:]}"
 
 
+def _aware(moment: dt.datetime | None) -> dt.datetime:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    if moment is None:
+        return dt.datetime.now(dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 @dataclass
 class CaseView:
     """A case as read: safe to pass around after the session is closed."""
@@ -130,7 +137,7 @@ class CaseView:
             taken_by_name=case.taken_by_name,
             outcome=case.outcome,
             qualified=case.qualified,
-            created_at=case.created_at or dt.datetime.now(dt.UTC),
+            created_at=_aware(case.created_at),
         )
 
 
