@@ -85,6 +85,21 @@ async def _relay(update: Update, context: OporaContext) -> None:
         )
         return
     await store.note_event(context.services.database, case.id, "client", "relay_in")
+    attachment = message.effective_attachment
+    items = list(attachment) if isinstance(attachment, (list, tuple)) else [attachment]
+    if message.text is None and items and items[-1] is not None:
+        # Evidence sent later is kept with the case, like evidence sent in the report.
+        item = items[-1]
+        await store.add_evidence(
+            context.services.database,
+            case.code,
+            context.person.subject,
+            {
+                "kind": type(item).__name__,
+                "file_id": str(getattr(item, "file_id", "")),
+                "message_id": str(message.message_id),
+            },
+        )
 
 
 async def _leave(update: Update, context: OporaContext) -> None:
@@ -121,6 +136,15 @@ async def _my_cases(update: Update, context: OporaContext) -> None:
                 [button("✍️ " + t.gettext("Write to the paralegal"), f"mycase:chat:{case.code}")]
             )
             rows.append([button("🗑 " + t.gettext("Withdraw"), f"mycase:withdraw:{case.code}")])
+            advocacy = "✅" if case.consent_advocacy else "❌"
+            rows.append(
+                [
+                    button(
+                        t.gettext("Anonymised use in advocacy: {state}").format(state=advocacy),
+                        f"mycase:advocacy:{case.code}",
+                    )
+                ]
+            )
         await send(update, text, keyboard(*rows) if rows else None)
 
 
@@ -142,6 +166,14 @@ async def _my_case_button(update: Update, context: OporaContext) -> None:
             t.gettext(
                 "Everything you write now goes to the paralegal on case {code}. /leave stops that."
             ).format(code=case.code),
+        )
+    elif action == "advocacy" and case.status in store.OPEN:
+        case = await store.set_consent(
+            database, case.code, context.person.subject, not case.consent_advocacy
+        )
+        state = "✅" if case.consent_advocacy else "❌"
+        await show(
+            update, t.gettext("Saved. Anonymised use in advocacy: {state}").format(state=state)
         )
     elif action == "withdraw":
         await show(
@@ -196,7 +228,8 @@ def handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> Handlers
         CommandHandler("leave", _leave),
         CommandHandler("case", _my_cases, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(
-            _my_case_button, pattern=r"^mycase:(chat|withdraw|sure):[A-Z0-9]{3}-[A-Z0-9]{3}$"
+            _my_case_button,
+            pattern=r"^mycase:(chat|withdraw|sure|advocacy):[A-Z0-9]{3}-[A-Z0-9]{3}$",
         ),
         CallbackQueryHandler(_rated, pattern=r"^sat:[A-Z0-9]{3}-[A-Z0-9]{3}:[1-5]$"),
         MessageHandler(in_case_chat & ~filters.COMMAND, _relay),

@@ -21,14 +21,18 @@ from bot.cases import store
 from bot.cases.categories import AGE_BANDS, GENDERS, GROUPS, PERPETRATORS, STATUS_LABELS, VIOLATIONS
 from bot.cases.store import CaseView
 from bot.context import Handlers, OporaContext
-from bot.i18n import Translator, country_name
+from bot.i18n import N_, Translator, country_name
 from bot.replies import button, keyboard
 
 __all__ = ["announce_case", "handlers", "notify_client", "workspace_for"]
 
 log = logging.getLogger(__name__)
 DESK_STATUSES = ("in_progress", "waiting", "referred", "resolved", "closed")
-OUTCOMES = {"full": "Resolved fully", "partial": "Resolved partially", "none": "Not resolved"}
+OUTCOMES = {
+    "full": N_("Resolved fully"),
+    "partial": N_("Resolved partially"),
+    "none": N_("Not resolved"),
+}
 
 
 def workspace_for(context: OporaContext, country: str | None) -> int | None:
@@ -376,8 +380,9 @@ async def reannounce(context: OporaContext) -> None:
     for case in await store.open_cases(context.services.database):
         if case.taken_by is not None or case.workspace is None or case.topic is None:
             continue
-        if case.created_at > cutoff:
+        if (case.extra.get("announced_at") or case.created_at) > cutoff:
             continue
+        await store.mark_announced(context.services.database, case.id)
         try:
             await context.bot.send_message(
                 case.workspace,

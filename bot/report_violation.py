@@ -236,7 +236,8 @@ async def _summary(update: Update, context: OporaContext) -> None:
     d = _draft(context)
     lines = ["📋 <b>" + t.gettext("Please check before sending") + "</b>"]
     if d["kind"] == "report":
-        when = d.get("when_date") or (t.gettext(WHEN[d["when"]]) if d.get("when") in WHEN else "—")
+        when_label = WHEN.get(d.get("when") or "")
+        when = d.get("when_date") or (t.gettext(when_label) if when_label else "—")
         lines += [
             t.gettext("What happened: {value}").format(
                 value=_labels(context, VIOLATIONS, d["violations"])

@@ -155,8 +155,10 @@ async def test_full_report_reaches_a_topic_and_paralegals_answer_through_the_bot
     for secret in (STORY, "client seems scared", "у рынка", "photo-1"):
         assert secret not in dump
     if settings.uses_sqlite:
-        raw = Path(settings.database.url.removeprefix("sqlite:///")).read_bytes()
-        assert STORY.encode() not in raw and "scared".encode() not in raw
+        raw = await asyncio.to_thread(
+            Path(settings.database.url.removeprefix("sqlite:///")).read_bytes
+        )
+        assert STORY.encode() not in raw and b"scared" not in raw
 
 
 async def test_report_in_english_with_skips_and_a_typed_date(
@@ -217,9 +219,17 @@ async def test_withdrawal_deletes_the_content_and_tells_the_workspace(
     person: LocalUser, telegram: LocalTelegram, settings: Settings
 ) -> None:
     code = await report_in_russian(person, evidence=False)
+    # Evidence sent later, in the case chat, is kept with the case and copied to the topic.
+    await person.send(document={"file_id": "doc-1", "file_unique_id": "d1", "file_name": "a.pdf"})
+    await settle(telegram)
+    assert "document" in workspace_messages(telegram)[-1]
     await person.say("/leave")
     cases = await person.say("/case")
     assert code in cases[0].text
+    # The advocacy consent (given in the report) can be taken back.
+    changed = await tap(person, f"mycase:advocacy:{code}")
+    assert "❌" in changed[-1].text
+    cases = await person.say("/case")
     await tap(person, f"mycase:withdraw:{code}")
     shown = await tap(person, f"mycase:sure:{code}")
     assert code in shown[-1].text
@@ -287,3 +297,35 @@ async def test_only_one_of_two_simultaneous_takes_wins(
         losers = [r for r in results if isinstance(r, store.AlreadyTaken)]
         assert len(winners) == 1 and len(losers) == 1
         assert losers[0].name == winners[0].taken_by_name
+
+
+async def test_unclaimed_cases_are_announced_again_and_listed(
+    make_settings: Any, tmp_path: Path, telegram: LocalTelegram, nlu: FakeNlu
+) -> None:
+    telegram.add_group(WORKSPACE, "Paralegals")
+    telegram.add_user(OLENA, "Olena")
+    settings = make_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path}/opora.sqlite3",
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_BASE_URL=telegram.base_url,
+        NLU_URL=nlu.url,
+        NLU_AUTH_TOKEN=NLU_TOKEN,
+        OPORA_PARALEGALS__GROUPS=f'{{"default": {WORKSPACE}}}',
+        OPORA_PARALEGALS__REANNOUNCE_MINUTES="0.01",
+    )
+    async with serving(settings):
+        person = LocalUser(telegram, 6161, "Аня", "ru")
+        code = await report_in_russian(person, evidence=False)
+        await asyncio.sleep(2.0)
+        await settle(telegram)
+        texts = [m.get("text") or "" for m in workspace_messages(telegram)]
+        assert any(t.startswith("⏰") and code in t for t in texts)
+        seen = len(workspace_messages(telegram))
+        telegram.user_sends(OLENA, WORKSPACE, text="/cases")
+        await settle(telegram)
+        listing = [m.get("text") or "" for m in workspace_messages(telegram)[seen:]]
+        assert any(t.startswith(code) for t in listing), listing
+        seen = len(workspace_messages(telegram))
+        telegram.user_sends(OLENA, WORKSPACE, text=f"/case {code}")
+        await settle(telegram)
+        assert any(STORY in (m.get("text") or "") for m in workspace_messages(telegram)[seen:])

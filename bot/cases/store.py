@@ -138,6 +138,7 @@ class CaseView:
             outcome=case.outcome,
             qualified=case.qualified,
             created_at=_aware(case.created_at),
+            extra={"announced_at": _aware(case.announced_at) if case.announced_at else None},
         )
 
 
@@ -226,6 +227,13 @@ async def attach_topic(
             case.announced_at = dt.datetime.now(dt.UTC)
 
 
+async def mark_announced(database: Database, case_id: int) -> None:
+    async with database.session() as session:
+        case = await session.get(Case, case_id)
+        if case is not None:
+            case.announced_at = dt.datetime.now(dt.UTC)
+
+
 async def client_cases(database: Database, client: str) -> list[CaseView]:
     async with database.session() as session:
         rows = await session.scalars(
@@ -310,6 +318,15 @@ async def withdraw(database: Database, code: str, client: str) -> CaseView:
         case.closed_at = dt.datetime.now(dt.UTC)
         case.story = case.evidence = case.phone = None
         record(session, case.id, "client", "withdrawn")
+        return CaseView.of(case)
+
+
+async def set_consent(database: Database, code: str, client: str, advocacy: bool) -> CaseView:
+    """The client changes their consent to anonymised use in advocacy."""
+    async with database.session() as session:
+        case = await _one(session, code=code, client=client)
+        case.consent_advocacy = advocacy
+        record(session, case.id, "client", "consent", {"advocacy": advocacy})
         return CaseView.of(case)
 
 
