@@ -87,6 +87,44 @@ def _nlu(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, args.language)
 
 
+def _rotate_key(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.crypto import Cipher, generate_key
+    from bot.db import Database, DatabaseUnavailable
+    from bot.db.rotation import rotate_all
+    from bot.settings import ROOT
+
+    _logging(settings, to_file=False)
+    key_file = settings.data_dir / "data.key"
+    if settings.data_key and "," not in settings.data_key:
+        print(
+            "To rotate, set OPORA_DATA_KEY to the new key, a comma, then the current one "
+            "(make the new one with `python -m bot keygen`), run rotate-key, then set "
+            "OPORA_DATA_KEY to the new key alone.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.data_key:
+        keys, new = settings.data_key, settings.data_key.split(",")[0]
+    elif key_file.exists():
+        new = generate_key()
+        keys = f"{new},{key_file.read_text(encoding='ascii').strip()}"
+        key_file.write_text(keys + "\n", encoding="ascii")  # both, until every value is rotated
+    else:
+        print(f"No data key: neither OPORA_DATA_KEY nor {key_file} exists.", file=sys.stderr)
+        return 2
+    try:
+        count = rotate_all(Database(settings.database.url, Cipher(keys), ROOT))
+    except DatabaseUnavailable as exc:
+        print(f"Opora {exc}", file=sys.stderr)
+        return 2
+    if not settings.data_key:
+        key_file.write_text(new + "\n", encoding="ascii")
+        print(f"Re-encrypted {count} values; {key_file} now holds only the new key.")
+    else:
+        print(f"Re-encrypted {count} values. Now set OPORA_DATA_KEY to the new key alone.")
+    return 0
+
+
 def _content(args: argparse.Namespace, settings: Settings) -> int:
     from bot.content.cli import run
 
@@ -117,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("check-config", help="validate config.yml and the environment")
     commands.add_parser("keygen", help="print a new OPORA_DATA_KEY")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt all stored data with a new data key (docs/paralegals.md)"
+    )
     nlu = commands.add_parser("nlu", help="talk to the running NLU service")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")
     parse = nlu_commands.add_parser(
@@ -144,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": _check_config,
         "nlu": _nlu,
         "content": _content,
+        "rotate-key": _rotate_key,
         "services": _services,
     }
     return handler[args.command](args, settings)

@@ -159,7 +159,14 @@ async def _my_case_button(update: Update, context: OporaContext) -> None:
     except store.CaseNotFound:
         await show(update, t.gettext("That case is no longer there."))
         return
-    if action == "chat" and case.status in store.OPEN:
+    if action == "leave":
+        context.user_data.pop("case_chat", None)
+        await show(
+            update,
+            t.gettext("You left case {code}. /case brings you back.").format(code=case.code),
+            main_menu_markup(t),
+        )
+    elif action == "chat" and case.status in store.OPEN:
         context.user_data["case_chat"] = case.code
         await show(
             update,
@@ -229,7 +236,7 @@ def handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> Handlers
         CommandHandler("case", _my_cases, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(
             _my_case_button,
-            pattern=r"^mycase:(chat|withdraw|sure|advocacy):[A-Z0-9]{3}-[A-Z0-9]{3}$",
+            pattern=r"^mycase:(chat|leave|withdraw|sure|advocacy):[A-Z0-9]{3}-[A-Z0-9]{3}$",
         ),
         CallbackQueryHandler(_rated, pattern=r"^sat:[A-Z0-9]{3}-[A-Z0-9]{3}:[1-5]$"),
         MessageHandler(in_case_chat & ~filters.COMMAND, _relay),

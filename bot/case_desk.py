@@ -18,7 +18,15 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.cases import store
-from bot.cases.categories import AGE_BANDS, GENDERS, GROUPS, PERPETRATORS, STATUS_LABELS, VIOLATIONS
+from bot.cases.categories import (
+    AGE_BANDS,
+    GENDERS,
+    GROUPS,
+    PERPETRATORS,
+    SERVICES_GIVEN,
+    STATUS_LABELS,
+    VIOLATIONS,
+)
 from bot.cases.store import CaseView
 from bot.context import Handlers, OporaContext
 from bot.i18n import N_, Translator, country_name
@@ -35,9 +43,10 @@ OUTCOMES = {
 }
 
 
-def workspace_for(context: OporaContext, country: str | None) -> int | None:
+def workspace_for(context: OporaContext, country: str | None, language: str = "") -> int | None:
+    """The case's workspace: its country's, else its language's, else the default one."""
     groups = context.services.settings.paralegals.groups
-    return groups.get(country or "") or groups.get("default")
+    return groups.get(country or "") or groups.get(language) or groups.get("default")
 
 
 def _staff_t(context: OporaContext) -> Translator:
@@ -94,6 +103,9 @@ def case_card(t: Translator, case: CaseView, now: dt.datetime) -> str:
             advocacy="✅" if case.consent_advocacy else "❌",
         ),
         t.gettext("Submitted {hours} h ago").format(hours=hours),
+        t.gettext("Services given: {value}").format(
+            value=_labels(t, SERVICES_GIVEN, case.services_given)
+        ),
         "",
         "<b>" + t.gettext("In their words:") + "</b>",
         html.escape(case.story or "—")[:2500],
@@ -113,6 +125,7 @@ def card_buttons(t: Translator, case: CaseView) -> Any:
         [
             button("🔄 " + t.gettext("Status"), f"desk:status:{case.code}"),
             button("🏁 " + t.gettext("Outcome"), f"desk:out:{case.code}"),
+            button("📝 " + t.gettext("Note"), f"desk:note:{case.code}"),
         ]
     )
     return keyboard(*rows)
@@ -120,7 +133,7 @@ def card_buttons(t: Translator, case: CaseView) -> Any:
 
 async def announce_case(context: OporaContext, case: CaseView) -> None:
     """Open the case's topic in its workspace, post the card and copy the evidence."""
-    workspace = workspace_for(context, case.country)
+    workspace = workspace_for(context, case.country, case.language)
     if workspace is None:
         log.warning("Case stored but no paralegal workspace is configured (paralegals.groups)")
         return
@@ -254,6 +267,8 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         text = "🔔 " + ct.gettext("Case {code}: {status}").format(
             code=case.code, status=ct.gettext(STATUS_LABELS[case.status])
         )
+        if markup is not None and case.outcome in OUTCOMES:
+            text += " · " + ct.gettext(OUTCOMES[case.outcome])
         if markup is not None:
             text += "\n\n" + ct.gettext("How helpful was this for you? 1 = not at all, 5 = very.")
         await notify_client(context, case, text, markup)
@@ -269,7 +284,22 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
                 button(t.gettext("no"), f"desk:q:{code}:no"),
             ]
         )
+        rows.extend(
+            [
+                button(
+                    ("✅ " if key in case.services_given else "") + t.gettext(label),
+                    f"desk:sv:{code}:{key}",
+                )
+            ]
+            for key, label in SERVICES_GIVEN.items()
+        )
         await query.edit_message_reply_markup(keyboard(*rows))
+        return
+    if action == "note":
+        text = t.gettext(
+            "Write a note in this topic starting with ! (or /note text): it stays here."
+        )
+        await query.answer(text, show_alert=True)
         return
     if action == "o" and rest and rest[0] in OUTCOMES:
         case = await store.set_outcome(database, code, f"paralegal:{who}", outcome=rest[0])
@@ -277,6 +307,8 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         case = await store.set_outcome(
             database, code, f"paralegal:{who}", qualified=rest[0] == "yes"
         )
+    elif action == "sv" and rest and rest[0] in SERVICES_GIVEN:
+        case = await store.toggle_service(database, code, f"paralegal:{who}", rest[0])
     await query.answer(t.gettext("Saved."))
     await _refresh_card(context, case)
 
@@ -399,7 +431,7 @@ def handlers(workspaces: list[int]) -> Handlers:
     return [
         CallbackQueryHandler(
             _desk_button,
-            pattern=r"^desk:(take|status|st|out|o|q):[A-Z0-9]{3}-[A-Z0-9]{3}(:[a-z_]+)?$",
+            pattern=r"^desk:(take|status|st|out|o|q|sv|note):[A-Z0-9]{3}-[A-Z0-9]{3}(:[a-z_]+)?$",
         ),
         CommandHandler("note", _note_command, filters=in_workspace),
         CommandHandler(["cases", "case"], _cases_command, filters=in_workspace),

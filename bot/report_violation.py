@@ -492,7 +492,12 @@ async def _submit(update: Update, context: OporaContext) -> int:
             "Anything you write now goes to the paralegal on this case. /leave stops that; "
             "/case shows your cases."
         )
-    await show(update, text)
+    leave = (
+        keyboard([button("🚪 " + t.gettext("Leave the case chat"), f"mycase:leave:{case.code}")])
+        if case.contact == "bot"
+        else main_menu_markup(t)
+    )
+    await show(update, text, leave)
     return ConversationHandler.END
 
 

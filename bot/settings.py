@@ -136,7 +136,9 @@ class Settings(_Section):
     def _valid_key(cls, key: str) -> str:
         if key:
             try:
-                Fernet(key.encode("ascii"))
+                # Several keys, newest first, while rotating: "NEW,OLD".
+                for part in key.split(","):
+                    Fernet(part.strip().encode("ascii"))
             except (ValueError, UnicodeEncodeError):
                 raise ValueError(
                     "OPORA_DATA_KEY is not a valid key; generate one with `python -m bot keygen`"

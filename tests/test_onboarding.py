@@ -107,6 +107,8 @@ async def test_commands_are_published_in_every_language(
         "menu",
         "language",
         "privacy",
+        "report",
+        "case",
         "forget",
         "help",
     ]

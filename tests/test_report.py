@@ -136,14 +136,23 @@ async def test_full_report_reaches_a_topic_and_paralegals_answer_through_the_bot
     assert len(new) == 1 and "Здравствуйте, я вам помогу" in new[0] and code in new[0]
     assert "scared" not in " ".join(s.text for s in person.messages())
 
-    # Status changes reach the client; closing asks for a rating.
+    # Outcome and services given are recorded on the card; closing tells the client the
+    # outcome in their language and asks for a rating.
+    telegram.user_presses(OLENA, card, f"desk:o:{code}:full")
+    telegram.user_presses(OLENA, card, f"desk:q:{code}:yes")
+    telegram.user_presses(OLENA, card, f"desk:sv:{code}:primary_legal")
+    await settle(telegram)
     telegram.user_presses(OLENA, card, f"desk:st:{code}:resolved")
     await settle(telegram)
     closing = person.messages()[-1]
+    services = running_bot.bot_data.services
+    ru = services.catalogs.get("ru")
     assert code in closing.text and f"sat:{code}:5" in _data(closing)
+    assert ru.gettext("Resolved fully") in closing.text
+    card_now = telegram.messages[(WORKSPACE, card["message_id"])]["text"]
+    assert services.catalogs.get("ru").gettext("Primary legal aid") in card_now
     await tap(person, f"sat:{code}:5")
 
-    services = running_bot.bot_data.services
     trail = await store.events(services.database, code)
     actions = [action for _, action, _ in trail]
     assert actions[:1] == ["submitted"] and "taken" in actions and "note" in actions

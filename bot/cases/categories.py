@@ -9,6 +9,7 @@ __all__ = [
     "GENDERS",
     "GROUPS",
     "PERPETRATORS",
+    "SERVICES_GIVEN",
     "STATUS_LABELS",
     "VIOLATIONS",
     "WHEN",
@@ -79,4 +80,17 @@ STATUS_LABELS = {
     "resolved": N_("Resolved"),
     "closed": N_("Closed"),
     "withdrawn": N_("Withdrawn by you"),
+}
+
+# REAct's "response" field: what the paralegal did (several).
+SERVICES_GIVEN = {
+    "primary_legal": N_("Primary legal aid"),
+    "psychosocial": N_("Psychosocial support"),
+    "lawyer": N_("Lawyer (secondary legal aid)"),
+    "complaint": N_("Complaint"),
+    "police_application": N_("Application to the police"),
+    "court": N_("Court documents"),
+    "mediation": N_("Mediation"),
+    "referral": N_("Referral"),
+    "material": N_("Material help"),
 }

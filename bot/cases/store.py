@@ -102,6 +102,7 @@ class CaseView:
     taken_by_name: str | None
     outcome: str | None
     qualified: bool | None
+    services_given: list[str]
     created_at: dt.datetime
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -137,6 +138,7 @@ class CaseView:
             taken_by_name=case.taken_by_name,
             outcome=case.outcome,
             qualified=case.qualified,
+            services_given=list(case.services_given or []),
             created_at=_aware(case.created_at),
             extra={"announced_at": _aware(case.announced_at) if case.announced_at else None},
         )
@@ -300,6 +302,17 @@ async def set_outcome(
         if qualified is not None:
             case.qualified = qualified
         record(session, case.id, actor, "outcome", {"outcome": outcome, "qualified": qualified})
+        return CaseView.of(case)
+
+
+async def toggle_service(database: Database, code: str, actor: str, service: str) -> CaseView:
+    """Mark (or unmark) a service given on the case."""
+    async with database.session() as session:
+        case = await _one(session, code=code)
+        given = list(case.services_given or [])
+        given.remove(service) if service in given else given.append(service)
+        case.services_given = given
+        record(session, case.id, actor, "service", service)
         return CaseView.of(case)
 
 

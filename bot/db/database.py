@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -93,10 +94,26 @@ class Database:
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+                self._load_subject_key(connection)
         except OperationalError as exc:
             raise DatabaseUnavailable(_explain(self.sync_url, exc)) from None
         finally:
             engine.dispose()
+
+    def _load_subject_key(self, connection: Connection) -> None:
+        """Pseudonyms come from a key stored (encrypted) in the database, created on first use
+        from the data key, so that rotating the data key keeps every pseudonym."""
+        row = connection.execute(
+            text("SELECT value FROM opora_secrets WHERE name = 'subject_key'")
+        ).first()
+        if row is None:
+            stored = base64.b64encode(self.cipher.subject_key).decode("ascii")
+            connection.execute(
+                text("INSERT INTO opora_secrets (name, value) VALUES ('subject_key', :value)"),
+                {"value": self.cipher.encrypt(stored)},
+            )
+            return
+        self.cipher.subject_key = base64.b64decode(self.cipher.decrypt(row[0]))
 
     async def migrate(self) -> None:
         await asyncio.to_thread(self.migrate_sync)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import EncryptedJSON
 
-__all__ = ["Base", "Profile", "StoredState"]
+__all__ = ["Base", "Profile", "Secret", "StoredState"]
 
 
 class Base(DeclarativeBase):
@@ -46,3 +46,12 @@ class StoredState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Secret(Base):
+    """Keys the application itself needs, encrypted with the data key (e.g. the subject key)."""
+
+    __tablename__ = "opora_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(EncryptedJSON)
