@@ -54,7 +54,8 @@ def test_onboarding_and_every_main_menu_button(tmp_path: Path) -> None:
         "Удалить сейчас?",
     ):
         assert expected in output
-    assert output.count("скоро") >= 2
+    # Report and Talk to a person explain who will see what, and ask for consent first.
+    assert output.count("rep:agree") == 0 and output.count("✅ ") >= 3
     assert "[keyboard]" in output  # the location request is a reply keyboard button
 
 
