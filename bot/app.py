@@ -72,9 +72,9 @@ def build_application(settings: Settings, services: Services) -> OporaApplicatio
     application.add_handlers(onboarding.handlers())
     application.add_handlers(main_menu.handlers())
     application.add_handlers(answers.handlers())
-    application.add_handlers(find_service.handlers())
-    # A report in progress takes its own buttons and texts before anything below.
+    # A report in progress takes its own buttons, texts and locations before anything below.
     application.add_handlers(report_violation.handlers())
+    application.add_handlers(find_service.handlers())
     # The paralegals' workspace chats, and people writing to their paralegal: never the NLU.
     application.add_handlers(case_desk.handlers(sorted(set(settings.paralegals.groups.values()))))
     application.add_handlers(case_chat.handlers(application))

@@ -15,7 +15,7 @@ import warnings
 from enum import StrEnum
 from typing import Any
 
-from telegram import Update
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -225,6 +225,14 @@ async def _prompt(update: Update, context: OporaContext, step: State) -> None:
         )
     rows.append(_nav(context, step))
     await show(update, t.gettext(QUESTIONS[step]), keyboard(*rows))
+    if step == State.PLACE:
+        # A shared location is reduced to its town at once; the point itself is not kept.
+        share = KeyboardButton("📍 " + t.gettext("Share my location"), request_location=True)
+        await send(
+            update,
+            "📍",
+            ReplyKeyboardMarkup([[share]], resize_keyboard=True, one_time_keyboard=True),
+        )
 
 
 def _labels(context: OporaContext, options: dict[str, str], codes: list[str]) -> str:
@@ -405,6 +413,23 @@ async def _typed(update: Update, context: OporaContext) -> State:
     return await _go(update, context, _next(context, step))
 
 
+async def _located(update: Update, context: OporaContext) -> State:
+    """A shared location at the "where" step: only the nearest town is kept."""
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    draft = _draft(context)
+    step = State(draft.get("step", State.VIOLATIONS))
+    if step != State.PLACE:
+        await _prompt(update, context, step)
+        return step
+    town = context.services.directory.cities.nearest(
+        message.location.latitude, message.location.longitude
+    )
+    draft["city"] = town.name if town else None
+    await send(update, "📍 " + (town.name if town else "—"), ReplyKeyboardRemove())
+    return await _go(update, context, _next(context, step))
+
+
 async def _evidence(update: Update, context: OporaContext) -> State:
     """A photo, document or voice note while telling the story: kept as evidence."""
     message = update.effective_message
@@ -517,6 +542,7 @@ def handlers() -> Handlers:
                 _button, pattern=r"^rep:(pick|done|one|back|skip|cancel|edit|submit)"
             ),
             MessageHandler(filters.TEXT & ~filters.COMMAND, _typed),
+            MessageHandler(filters.LOCATION, _located),
             MessageHandler(filters.ATTACHMENT & ~filters.COMMAND, _evidence),
         ]
         for state in State
