@@ -104,6 +104,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.close()
 
 
+CLI_KEY = generate_key()
+
+
 def _cli(*args: str, env_db: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     import os
 
@@ -111,7 +114,7 @@ def _cli(*args: str, env_db: str, tmp_path: Path) -> subprocess.CompletedProcess
         **os.environ,
         "OPORA_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": env_db,
-        "OPORA_DATA_KEY": generate_key(),
+        "OPORA_DATA_KEY": CLI_KEY,  # one key: the database remembers which key wrote it
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", "services", *args],

@@ -85,3 +85,29 @@ def test_rotate_key_command(tmp_path: Path) -> None:
     assert run("migrate").returncode == 0  # the database opens with the new key alone
     refused = run("rotate-key", OPORA_DATA_KEY=generate_key())
     assert refused.returncode == 2 and "NEW" not in refused.stderr and "comma" in refused.stderr
+
+
+def test_a_database_written_with_another_key_is_refused_clearly(tmp_path: Path) -> None:
+    env = {**os.environ, "OPORA_DATA_DIR": str(tmp_path), "OPORA_DATA_KEY": generate_key()}
+    first = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert first.returncode == 0
+    env["OPORA_DATA_KEY"] = generate_key()
+    second = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert second.returncode == 2 and "written with another OPORA_DATA_KEY" in second.stderr
+    assert "Traceback" not in second.stderr

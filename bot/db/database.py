@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.crypto import Cipher
+from bot.crypto import Cipher, DecryptionError
 from bot.db.types import attach_cipher
 
 __all__ = ["Database", "DatabaseUnavailable", "resolve_url"]
@@ -113,7 +113,14 @@ class Database:
                 {"value": self.cipher.encrypt(stored)},
             )
             return
-        self.cipher.subject_key = base64.b64decode(self.cipher.decrypt(row[0]))
+        try:
+            self.cipher.subject_key = base64.b64decode(self.cipher.decrypt(row[0]))
+        except DecryptionError:
+            raise DatabaseUnavailable(
+                "cannot read this database with the data key it was given: it was written with "
+                "another OPORA_DATA_KEY (or data/data.key). Use that key; during a rotation list "
+                "both, newest first."
+            ) from None
 
     async def migrate(self) -> None:
         await asyncio.to_thread(self.migrate_sync)
