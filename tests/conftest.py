@@ -7,6 +7,8 @@ running they skip locally, but fail under CI (CI=true) or OPORA_REQUIRE_SERVICES
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from bot.localapi.server import LocalBotApiServer
 from bot.localapi.world import LocalTelegram
 from bot.logs import quiet_libraries
 from bot.runner import serving
-from bot.settings import Settings, load_settings
+from bot.settings import ROOT, Settings, load_settings
 from tests.fake_nlu import TOKEN as NLU_TOKEN
 from tests.fake_nlu import FakeNlu
 
@@ -82,6 +84,21 @@ def make_settings(tmp_path: Path) -> Any:
 
 
 KEY = generate_key()
+
+
+def bot_cli(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in a fresh process, as an operator would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import random
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from bot.directory.records import ServiceRecord, is_open, parse_hours
 from bot.directory.search import distance_km, nearest
 from bot.directory.store import export_records, import_records
 from bot.settings import ROOT
+from tests.conftest import bot_cli
 
 GOOD = {
     "service_id": "svc-1",
@@ -116,15 +116,7 @@ def _cli(*args: str, env_db: str, tmp_path: Path) -> subprocess.CompletedProcess
         "DATABASE_URL": env_db,
         "OPORA_DATA_KEY": CLI_KEY,  # one key: the database remembers which key wrote it
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "services", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return bot_cli("services", *args, env=env)
 
 
 def test_import_is_all_or_nothing_unless_partial(tmp_path: Path) -> None:

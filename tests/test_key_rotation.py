@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from bot.cases.tables import Case
 from bot.crypto import Cipher, DecryptionError, generate_key
 from bot.db import Database, Profile
 from bot.settings import ROOT
+from tests.conftest import bot_cli
 
 
 async def test_rotation_keeps_data_and_pseudonyms_and_retires_the_old_key(
@@ -65,15 +65,7 @@ def test_rotate_key_command(tmp_path: Path) -> None:
     env.pop("OPORA_DATA_KEY", None)
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=ROOT,
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return bot_cli(*args, env={**env, **extra})
 
     assert run("migrate").returncode == 0
     before = (tmp_path / "data.key").read_text()
@@ -89,25 +81,9 @@ def test_rotate_key_command(tmp_path: Path) -> None:
 
 def test_a_database_written_with_another_key_is_refused_clearly(tmp_path: Path) -> None:
     env = {**os.environ, "OPORA_DATA_DIR": str(tmp_path), "OPORA_DATA_KEY": generate_key()}
-    first = subprocess.run(
-        [sys.executable, "-m", "bot", "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    first = bot_cli("migrate", env=env)
     assert first.returncode == 0
     env["OPORA_DATA_KEY"] = generate_key()
-    second = subprocess.run(
-        [sys.executable, "-m", "bot", "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    second = bot_cli("migrate", env=env)
     assert second.returncode == 2 and "written with another OPORA_DATA_KEY" in second.stderr
     assert "Traceback" not in second.stderr

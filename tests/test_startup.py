@@ -14,6 +14,7 @@ import pytest
 from bot.localapi.world import LocalTelegram
 from bot.runner import StartupError, serving
 from bot.settings import ROOT
+from tests.conftest import bot_cli
 
 
 async def test_rejected_token(make_settings: Any, telegram: LocalTelegram, tmp_path: Any) -> None:
@@ -54,14 +55,7 @@ async def test_unreachable_database(make_settings: Any, telegram: LocalTelegram)
 
 
 def run_cli(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return bot_cli(command, env=env, timeout=60)
 
 
 def test_cli_reports_bad_config_without_traceback(tmp_path: Any) -> None:
