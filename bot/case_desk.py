@@ -212,6 +212,12 @@ async def _refresh_card(context: OporaContext, case: CaseView) -> None:
         )
 
 
+def _status_news(t: Translator, case: CaseView) -> str:
+    """What the client is told when their case changes status."""
+    status = t.gettext(STATUS_LABELS[case.status])
+    return "🔔 " + t.gettext("Case {code}: {status}").format(code=case.code, status=status)
+
+
 def _actor(update: Update) -> tuple[int, str]:
     user = update.effective_user
     assert user is not None
@@ -245,10 +251,7 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         await notify_client(
             context,
             case,
-            "🔔 "
-            + ct.gettext("Case {code}: {status}").format(
-                code=case.code, status=ct.gettext(STATUS_LABELS[case.status])
-            ),
+            _status_news(ct, case),
         )
         return
     if action == "status":
@@ -264,9 +267,7 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         markup = None
         if case.status in ("resolved", "closed"):
             markup = keyboard([button("⭐" * n, f"sat:{case.code}:{n}") for n in range(1, 6)])
-        text = "🔔 " + ct.gettext("Case {code}: {status}").format(
-            code=case.code, status=ct.gettext(STATUS_LABELS[case.status])
-        )
+        text = _status_news(ct, case)
         if markup is not None and case.outcome in OUTCOMES:
             text += " · " + ct.gettext(OUTCOMES[case.outcome])
         if markup is not None:
