@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.cases import store
 from bot.context import Handlers, OporaContext
 from bot.onboarding import CONVERSATION_NAME
 from bot.people import erase_profile
 from bot.replies import button, keyboard, show
+from bot.report_violation import CONVERSATION_NAME as REPORT_CONVERSATION
 
 __all__ = ["ask_to_forget", "handlers"]
 
@@ -17,8 +22,9 @@ async def ask_to_forget(update: Update, context: OporaContext) -> None:
     """Explain what will be erased and ask to confirm."""
     t = context.t
     text = t.gettext(
-        "This erases everything Opora keeps about you: your language, your country and where "
-        "you are in a conversation. It cannot be undone. Erase now?"
+        "This erases everything Opora keeps about you: your language, your country, where you "
+        "are in a conversation, and the link between you and any case you reported (a "
+        "paralegal keeps the case, but can no longer reach you). It cannot be undone. Erase now?"
     )
     markup = keyboard(
         [button("🗑 " + t.gettext("Yes, erase everything"), "forget:yes")],
@@ -34,7 +40,24 @@ async def _confirmed(update: Update, context: OporaContext) -> None:
     t = context.t
     services = context.services
     await erase_profile(database=services.database, subject=context.person.subject)
-    await services.persistence.forget_person(user.id, chat.id, [CONVERSATION_NAME])
+    await services.persistence.forget_person(
+        user.id, chat.id, [CONVERSATION_NAME, REPORT_CONVERSATION]
+    )
+    unlinked = await store.unlink_client(services.database, context.person.subject)
+    staff = services.catalogs.get(services.settings.paralegals.language)
+    for case in unlinked:
+        if case.workspace is None or case.topic is None:
+            continue
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                case.workspace,
+                "🔒 "
+                + staff.gettext(
+                    "The client erased their data: case {code} stays with you, but they can no "
+                    "longer be reached through Opora."
+                ).format(code=case.code),
+                message_thread_id=case.topic,
+            )
     # Drop the in-memory copy too, or the next persistence flush would write it back.
     context.application.drop_user_data(user.id)
     if context.chat_data is not None:

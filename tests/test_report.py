@@ -340,3 +340,20 @@ async def test_unclaimed_cases_are_announced_again_and_listed(
         telegram.user_sends(OLENA, WORKSPACE, text=f"/case {code}")
         await settle(telegram)
         assert any(STORY in (m.get("text") or "") for m in workspace_messages(telegram)[seen:])
+
+
+async def test_erasing_my_data_unlinks_my_cases(
+    person: LocalUser, telegram: LocalTelegram, settings: Settings, running_bot: Any
+) -> None:
+    code = await report_in_russian(person, evidence=False)
+    subject = running_bot.bot_data.services.database.cipher.subject("telegram-user", person.user_id)
+    assert subject in database_dump(settings)
+    await person.say("/leave")
+    await person.say("/forget")
+    await tap(person, "forget:yes")
+    await settle(telegram)
+    assert workspace_messages(telegram)[-1]["text"].startswith("🔒")
+    dump = database_dump(settings)
+    assert subject not in dump  # nothing ties this Telegram account to the case any more
+    case = await store.by_code(running_bot.bot_data.services.database, code)
+    assert case.client_chat is None and case.story == STORY  # the paralegal keeps the case

@@ -35,6 +35,7 @@ __all__ = [
     "set_status",
     "submit",
     "take",
+    "unlink_client",
     "withdraw",
 ]
 
@@ -332,6 +333,18 @@ async def withdraw(database: Database, code: str, client: str) -> CaseView:
         case.story = case.evidence = case.phone = None
         record(session, case.id, "client", "withdrawn")
         return CaseView.of(case)
+
+
+async def unlink_client(database: Database, client: str) -> list[CaseView]:
+    """Erase-my-data: no case may still lead to the person; the paralegal keeps the case."""
+    async with database.session() as session:
+        cases = list(await session.scalars(select(Case).where(Case.client == client)))
+        for case in cases:
+            case.client = None
+            case.client_chat = None
+            case.contact = "none" if case.contact == "bot" else case.contact
+            record(session, case.id, "client", "unlinked")
+        return [CaseView.of(case) for case in cases]
 
 
 async def set_consent(database: Database, code: str, client: str, advocacy: bool) -> CaseView:
