@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from bot.content.check import Report, check_content
 from bot.content.library import nlu_intents
 from bot.content.translations import Status
 from bot.settings import ROOT, load_settings
+from tests.conftest import bot_cli
 
 SETTINGS = load_settings(env={})
 INTENTS = nlu_intents(ROOT / "nlu" / "data")
@@ -213,23 +213,11 @@ def test_missing_and_stale_translations_are_counted(copy: Copy) -> None:
 def test_the_command_exits_non_zero_and_names_file_and_line(copy: Copy) -> None:
     line = copy.append("prep.md", "<b>unclosed")
     args = ["--content-dir", str(copy.content), "--locales-dir", str(copy.locales)]
-    broken = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "check", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    broken = bot_cli("content", "check", *args, env=dict(os.environ))
     assert broken.returncode == 1
     assert f"answers/prep.md:{line}: <b> is never closed" in broken.stdout
     assert "content check failed" in broken.stdout
     assert re.search(r"^ru\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", broken.stdout, re.MULTILINE)
     copy.replace("prep.md", "<b>unclosed", "")
-    fixed = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "check", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    fixed = bot_cli("content", "check", *args, env=dict(os.environ))
     assert fixed.returncode == 0, fixed.stdout

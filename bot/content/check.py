@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import PoFileError
 
 from bot.content.library import load_everything
 from bot.content.markup import MAX_MESSAGE, markup_problems, placeholders, plain_text
@@ -16,8 +15,8 @@ from bot.content.translations import (
     SOURCE_LANGUAGE,
     ContentTranslations,
     Status,
+    checked_catalog,
     po_path,
-    read_catalog,
     status_of,
 )
 from bot.settings import LanguageSettings
@@ -154,10 +153,8 @@ def _coverage(
 
 
 def _read_catalog(path: Path) -> Catalog | None:
-    try:
-        return read_catalog(path)
-    except (OSError, PoFileError, UnicodeDecodeError, ValueError):
-        return None  # reported by the loader
+    """The catalog, or None when it is absent or broken (the loader reports why)."""
+    return checked_catalog(path)[0] if path.exists() else None
 
 
 def _interface(locales_dir: Path, lang: str) -> tuple[Coverage, list[Problem]]:
