@@ -86,7 +86,14 @@ class _MethodHandler(RequestHandler):
             result = await self.world.call(method, params)
         except ApiError as error:
             self.set_status(error.code)
-            self.write({"ok": False, "error_code": error.code, "description": error.description})
+            answer: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
+            }
+            if error.parameters:
+                answer["parameters"] = error.parameters
+            self.write(answer)
             return
         except (ValueError, KeyError, TypeError) as error:
             self.set_status(400)

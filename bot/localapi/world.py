@@ -45,10 +45,23 @@ ALLOWED_TAGS = {
 class ApiError(Exception):
     """A Bot API error answer: HTTP status and description, as Telegram words them."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class Fault:
+    """A failure to play on the next calls of one method (tests of retries and time-outs)."""
+
+    method: str
+    code: int
+    description: str
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int = 1
 
 
 @dataclass
@@ -122,6 +135,7 @@ class LocalTelegram:
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
         self.forum_topics: dict[int, dict[int, JSON]] = {}
+        self.faults: list[Fault] = []
         self._pending: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -200,6 +214,28 @@ class LocalTelegram:
         self.callback_answers[query_id] = {}
         return self._push({"callback_query": query})
 
+    def user_edits(self, user_id: int, message: JSON, text: str) -> JSON:
+        """The person edits a message they sent."""
+        key = (message["chat"]["id"], message["message_id"])
+        edited = {**self.messages[key], "text": text, "edit_date": int(time.time())}
+        self.messages[key] = edited
+        return self._push({"edited_message": edited})
+
+    def bot_added_to(self, user_id: int, chat_id: int) -> JSON:
+        """Someone adds the bot to a group."""
+        member = {
+            "chat": self.chats[chat_id],
+            "from": self.users[user_id],
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": self.bot_user},
+            "new_chat_member": {"status": "member", "user": self.bot_user},
+        }
+        return self._push({"my_chat_member": member})
+
+    def push(self, payload: JSON) -> JSON:
+        """Deliver any update payload as it is (tests of odd and malformed updates)."""
+        return self._push(payload)
+
     def bot_messages(self, chat_id: int) -> list[JSON]:
         """What the bot has sent into a chat and not deleted, oldest first."""
         return [
@@ -225,9 +261,34 @@ class LocalTelegram:
         if token != self.token:
             raise ApiError(401, "Unauthorized")
 
+    def inject(
+        self,
+        method: str,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` fail: 429 with `retry_after`, a 5xx, or a
+        `delay` longer than the client waits (a time-out; nothing is delivered)."""
+        self.faults.append(Fault(method.lower(), code, description, retry_after, delay, times))
+
+    async def _play_fault(self, method: str) -> None:
+        for fault in self.faults:
+            if fault.method == method.lower() and fault.times > 0:
+                fault.times -= 1
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
+                raise ApiError(fault.code, fault.description, parameters)
+
     async def call(self, method: str, params: JSON) -> Any:
         """Answer one Bot API method; raises ApiError like Telegram would."""
         self.calls.append(Call(method, params))
+        if self.faults:
+            await self._play_fault(method)
         handler: Callable[[JSON], Any] | None = getattr(self, f"_api_{method.lower()}", None)
         if method.lower() == "getupdates":
             return await self._get_updates(params)
@@ -350,7 +411,8 @@ class LocalTelegram:
 
     def _api_answercallbackquery(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id"))
-        if query_id not in self.callback_answers:
+        # A query is answered once; Telegram refuses a second answer like an unknown one.
+        if query_id not in self.callback_answers or self.callback_answers[query_id]:
             raise ApiError(
                 400,
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
@@ -485,6 +547,12 @@ class LocalTelegram:
 
     def _api_getchat(self, params: JSON) -> JSON:
         return {**self._chat(params), "accent_color_id": 0, "max_reaction_count": 11}
+
+    def _api_leavechat(self, params: JSON) -> bool:
+        chat = self._chat(params)
+        chat["left"] = True
+        self._touch()
+        return True
 
     def _api_close(self, params: JSON) -> bool:
         return True
