@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import (
+    alert,
     answers,
     case_chat,
     case_desk,
@@ -23,12 +24,15 @@ from bot import (
     onboarding,
     people,
     report_violation,
+    retention,
+    safety,
     understand,
     unsupported,
 )
 from bot.context import CONTEXT_TYPES
 from bot.errors import on_error
 from bot.i18n import N_
+from bot.outgoing import OutgoingLimiter
 from bot.services import Services
 from bot.settings import Settings
 
@@ -38,6 +42,15 @@ log = logging.getLogger(__name__)
 
 OporaApplication = Application[Any, Any, Any, Any, Any, Any]
 
+
+class _Opora(Application[Any, Any, Any, Any, Any, Any]):
+    """The application, with every update's outcome and timing noted (bot.observe)."""
+
+    async def process_update(self, update: object) -> None:
+        with self.bot_data.services.ledger.handling(update):
+            await super().process_update(update)
+
+
 # (command, description) shown in Telegram's command menu.
 COMMANDS = (
     ("menu", N_("Main menu")),
@@ -45,6 +58,7 @@ COMMANDS = (
     ("privacy", N_("What Opora stores about you")),
     ("report", N_("Report a rights violation")),
     ("case", N_("My cases")),
+    ("wipe", N_("Clear this chat")),
     ("forget", N_("Erase your data")),
     ("help", N_("What Opora can do")),
 )
@@ -52,12 +66,15 @@ COMMANDS = (
 
 def build_application(settings: Settings, services: Services) -> OporaApplication:
     """Build the bot with every handler registered; nothing is started or connected yet."""
+    limiter = OutgoingLimiter(services.ledger)
+    limiter.on_sent(services.messages.record)
     builder = (
         ApplicationBuilder()
+        .application_class(_Opora)
         .token(settings.bot_token)
         .context_types(CONTEXT_TYPES)
         .persistence(services.persistence)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(limiter)
         .get_updates_read_timeout(settings.telegram.poll_timeout_seconds + 10)
     )
     if settings.telegram.base_url:
@@ -66,12 +83,16 @@ def build_application(settings: Settings, services: Services) -> OporaApplicatio
     application = builder.build()
     application.bot_data.services = services
 
-    # Group -1 runs first for every update: it decides who is writing and in which language.
+    # Group -2 sees every update first: notes messages for /wipe, keeps out groups, edits and
+    # floods. Group -1 then decides who is writing and in which language.
+    application.add_handlers(safety.guard_handlers(), group=-2)
     application.add_handlers(people.handlers(), group=-1)
     # Group 0: the first matching handler wins, so specific flows come before the catch-alls.
     application.add_handlers(onboarding.handlers())
     application.add_handlers(main_menu.handlers())
     application.add_handlers(answers.handlers())
+    application.add_handlers(safety.handlers())
+    application.add_handlers(alert.handlers())
     # A report in progress takes its own buttons, texts and locations before anything below.
     application.add_handlers(report_violation.handlers())
     application.add_handlers(find_service.handlers())
@@ -85,7 +106,15 @@ def build_application(settings: Settings, services: Services) -> OporaApplicatio
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         interval = settings.paralegals.reannounce_minutes * 60
-        application.job_queue.run_repeating(case_desk.reannounce, interval=interval, first=interval)
+        jobs = application.job_queue
+        jobs.run_repeating(case_desk.reannounce, interval=interval, first=interval)
+        sweep = settings.safety.sweep_interval_seconds
+        jobs.run_repeating(safety.sweep, interval=sweep, first=min(1.0, sweep))
+        jobs.run_repeating(
+            retention.retention_job,
+            interval=24 * 3600,
+            first=settings.safety.retention_first_run_seconds,
+        )
     return application
 
 

@@ -30,7 +30,8 @@ from bot.cases.categories import (
 from bot.cases.store import CaseView
 from bot.context import Handlers, OporaContext
 from bot.i18n import N_, Translator, country_name
-from bot.replies import button, keyboard
+from bot.observe import ignore
+from bot.replies import acknowledge, button, keyboard
 
 __all__ = ["announce_case", "handlers", "notify_client", "workspace_for"]
 
@@ -235,17 +236,17 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
     try:
         case = await store.by_code(database, code)
     except store.CaseNotFound:
-        await query.answer(t.gettext("This case no longer exists."), show_alert=True)
+        await acknowledge(query, t.gettext("This case no longer exists."), show_alert=True)
         return
     if action == "take":
         try:
             case = await store.take(database, code, who, name)
         except store.AlreadyTaken as exc:
-            await query.answer(
-                t.gettext("Already taken by {name}.").format(name=exc.name), show_alert=True
+            await acknowledge(
+                query, t.gettext("Already taken by {name}.").format(name=exc.name), show_alert=True
             )
             return
-        await query.answer(t.gettext("The case is yours."))
+        await acknowledge(query, t.gettext("The case is yours."))
         await _refresh_card(context, case)
         ct = _client_t(context, case)
         await notify_client(
@@ -255,13 +256,13 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         )
         return
     if action == "status":
-        await query.answer()
+        await acknowledge(query)
         rows = [[button(t.gettext(STATUS_LABELS[s]), f"desk:st:{code}:{s}")] for s in DESK_STATUSES]
         await query.edit_message_reply_markup(keyboard(*rows))
         return
     if action == "st" and rest and rest[0] in DESK_STATUSES:
         case = await store.set_status(database, code, rest[0], f"paralegal:{who}")
-        await query.answer(t.gettext(STATUS_LABELS[case.status]))
+        await acknowledge(query, t.gettext(STATUS_LABELS[case.status]))
         await _refresh_card(context, case)
         ct = _client_t(context, case)
         markup = None
@@ -275,7 +276,7 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         await notify_client(context, case, text, markup)
         return
     if action == "out":
-        await query.answer()
+        await acknowledge(query)
         rows = [
             [button(t.gettext(label), f"desk:o:{code}:{key}")] for key, label in OUTCOMES.items()
         ]
@@ -300,7 +301,7 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         text = t.gettext(
             "Write a note in this topic starting with ! (or /note text): it stays here."
         )
-        await query.answer(text, show_alert=True)
+        await acknowledge(query, text, show_alert=True)
         return
     if action == "o" and rest and rest[0] in OUTCOMES:
         case = await store.set_outcome(database, code, f"paralegal:{who}", outcome=rest[0])
@@ -310,7 +311,7 @@ async def _desk_button(update: Update, context: OporaContext) -> None:
         )
     elif action == "sv" and rest and rest[0] in SERVICES_GIVEN:
         case = await store.toggle_service(database, code, f"paralegal:{who}", rest[0])
-    await query.answer(t.gettext("Saved."))
+    await acknowledge(query, t.gettext("Saved."))
     await _refresh_card(context, case)
 
 
@@ -318,18 +319,22 @@ async def _topic_message(update: Update, context: OporaContext) -> None:
     """A paralegal writes in a case topic: to the client, or an internal note with "!"."""
     message = update.effective_message
     assert message is not None and message.chat is not None
+    ledger = context.services.ledger
     if not message.message_thread_id or message.from_user is None or message.from_user.is_bot:
+        ignore(ledger, "workspace_chat")  # staff talking among themselves
         return
     case = await store.by_topic(
         context.services.database, message.chat.id, message.message_thread_id
     )
     if case is None:
+        ignore(ledger, "workspace_chat")
         return
     who = message.from_user.id
     database = context.services.database
     text = message.text or ""
     if text.startswith("!"):
         await store.note_event(database, case.id, f"paralegal:{who}", "note", text[1:].strip())
+        ignore(ledger, "internal_note")  # kept on the case, never sent
         return
     if case.status not in store.OPEN or case.contact != "bot":
         await message.reply_text(

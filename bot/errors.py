@@ -24,6 +24,7 @@ async def on_error(update: object, context: OporaContext) -> None:
     # Exception messages can quote what a person wrote, so only the frames are logged.
     frames = "" if error is None else "".join(traceback.format_tb(error.__traceback__))
     log.error("Update %s failed: %s\n%s", update_id, type(error).__name__, frames)
+    context.services.ledger.failed(type(error).__name__)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     t = _translator(update, context)

@@ -26,9 +26,30 @@ LIBRARY_LEVELS = {
 }
 
 
+class _WithholdUpdates(logging.Filter):
+    """python-telegram-bot logs the whole raw batch when it cannot parse an update (names,
+    texts, locations): keep the record, drop the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error while parsing updates"):
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = "Error while parsing updates (content withheld): %s"
+            record.args = (type(error).__name__,)
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_WITHHOLD = _WithholdUpdates()
+
+
 def quiet_libraries() -> None:
     for name, level in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(level)
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logger = logging.getLogger(name)
+        if _WITHHOLD not in logger.filters:
+            logger.addFilter(_WITHHOLD)
 
 
 def configure_logging(log_file: Path | None = None, level: int = logging.INFO) -> None:

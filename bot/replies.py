@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TypeAlias
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -15,9 +17,24 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-__all__ = ["button", "chosen", "keyboard", "send", "show"]
+__all__ = ["acknowledge", "button", "chosen", "keyboard", "send", "show"]
 
 Markup: TypeAlias = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+# The button press answered last in this task: Telegram takes one answer per press and refuses
+# a second, so helpers that may run after one another never answer twice.
+_answered: ContextVar[str | None] = ContextVar("answered_query", default=None)
+
+
+async def acknowledge(
+    query: CallbackQuery | None, text: str | None = None, show_alert: bool = False
+) -> None:
+    """Answer a button press once (stops the spinner; `text` shows on top)."""
+    if query is None or _answered.get() == query.id:
+        return
+    _answered.set(query.id)
+    await query.answer(text, show_alert=show_alert)
 
 
 def chosen(update: Update) -> str:
@@ -50,7 +67,7 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
     """Replace the pressed menu in place, or send a new message when there is none to edit."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await acknowledge(query)
         if query.message is not None:
             try:
                 await query.edit_message_text(

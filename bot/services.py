@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.chatlog import MessageLog
 from bot.content.library import ContentLibrary
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database
@@ -12,7 +13,9 @@ from bot.directory.directory import Directory
 from bot.i18n import Catalogs
 from bot.keywords import KeywordFallback
 from bot.nlu import NluClient
+from bot.observe import Ledger
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import RateLimiter
 from bot.settings import ROOT, Settings
 
 __all__ = ["Services"]
@@ -27,6 +30,9 @@ class Services:
     keywords: KeywordFallback
     persistence: DatabasePersistence
     directory: Directory
+    messages: MessageLog
+    ledger: Ledger
+    rate_limiter: RateLimiter
 
     @property
     def catalogs(self) -> Catalogs:
@@ -53,6 +59,9 @@ class Services:
             keywords=KeywordFallback.from_file(ROOT / "nlu" / "keywords.yml"),
             persistence=DatabasePersistence(database, settings.persistence_interval_seconds),
             directory=Directory(database, settings.countries, ROOT / DEMO_FILE),
+            messages=MessageLog(database),
+            ledger=Ledger(),
+            rate_limiter=RateLimiter(settings.safety.burst, settings.safety.per_minute),
         )
 
     async def open(self) -> None:

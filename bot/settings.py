@@ -92,11 +92,35 @@ class ParalegalSettings(_Section):
     language: str = "ru"
     # Unclaimed cases are announced again after this many minutes (urgent ones ping at once).
     reannounce_minutes: float = Field(default=120, gt=0)
+    # Telegram ids of the paralegals on duty, per country code or "default": an urgent case
+    # ("detained right now") also reaches them in a private message from the bot.
+    on_duty: dict[str, tuple[int, ...]] = Field(default_factory=dict)
 
 
 class RetentionSettings(_Section):
     closed_case_days: int = Field(gt=0)
     inactive_profile_days: int = Field(gt=0)
+
+
+class SafetySettings(_Section):
+    # Per person: this many messages in a burst, refilled at `per_minute`; beyond it the bot
+    # says so once and reads nothing (no NLU call) until the person slows down.
+    burst: int = Field(default=12, ge=1)
+    per_minute: float = Field(default=30, gt=0)
+    # Disappearing messages: the choices offered, in seconds.
+    disappear_choices_seconds: tuple[int, ...] = (60, 600, 3600, 86400)
+    # How often due disappearing messages are deleted.
+    sweep_interval_seconds: float = Field(default=5, gt=0)
+    # The retention job runs this long after start, then once a day.
+    retention_first_run_seconds: float = Field(default=60, ge=0)
+
+    @field_validator("disappear_choices_seconds")
+    @classmethod
+    def _deletable(cls, choices: tuple[int, ...]) -> tuple[int, ...]:
+        for seconds in choices:
+            if not 1 <= seconds <= 47 * 3600:
+                raise ValueError("each choice must be 1 s to 47 h (Telegram deletes up to 48 h)")
+        return choices
 
 
 class ContentSettings(_Section):
@@ -117,6 +141,7 @@ class Settings(_Section):
     persistence_interval_seconds: float = Field(gt=0, le=600)
     paralegals: ParalegalSettings
     retention: RetentionSettings
+    safety: SafetySettings = Field(default_factory=SafetySettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
     # Secrets: environment only.
     bot_token: str = ""

@@ -7,7 +7,8 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import Handlers, OporaContext
 from bot.main_menu import main_menu_markup
-from bot.replies import send
+from bot.observe import ignore
+from bot.replies import acknowledge, send
 
 __all__ = ["handlers"]
 
@@ -17,7 +18,7 @@ async def _stale_button(update: Update, context: OporaContext) -> None:
     query = update.callback_query
     assert query is not None
     t = context.t
-    await query.answer(t.gettext("This button is out of date."))
+    await acknowledge(query, t.gettext("This button is out of date."))
     await send(update, t.gettext("Here is the current menu."), main_menu_markup(t))
 
 
@@ -41,9 +42,15 @@ async def _other_message(update: Update, context: OporaContext) -> None:
     )
 
 
+async def _service_message(update: Update, context: OporaContext) -> None:
+    """Telegram's own notes in the chat (a pinned message, a member joined): nothing to say."""
+    ignore(context.services.ledger, "service_message")
+
+
 def handlers() -> Handlers:
     return [
         CallbackQueryHandler(_stale_button),
         MessageHandler(filters.COMMAND, _unknown_command),
         MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, _other_message),
+        MessageHandler(filters.StatusUpdate.ALL, _service_message),
     ]

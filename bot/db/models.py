@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, func
+from sqlalchemy import Date, DateTime, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import EncryptedJSON
 
-__all__ = ["Base", "Profile", "Secret", "StoredState"]
+__all__ = ["Base", "ChatMessage", "Profile", "Secret", "StoredState"]
 
 
 class Base(DeclarativeBase):
@@ -32,6 +32,22 @@ class Profile(Base):
     last_seen_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
     # The town a person asked Opora to remember for service searches (never coordinates).
     area: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
+    # Disappearing messages: every message in the chat is deleted this long after it was sent.
+    disappear_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ChatMessage(Base):
+    """A message in a person's private chat with the bot, kept only while Telegram still lets
+    the bot delete it (48 hours), so that /wipe and disappearing messages can remove it."""
+
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)  # the person's subject
+    # {"chat": chat id, "message": message id}, encrypted: the chat id is the Telegram id.
+    ref: Mapped[Any] = mapped_column(EncryptedJSON)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    delete_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class StoredState(Base):

@@ -1,0 +1,143 @@
+"""What happened to each update: answered, deliberately ignored, or (a bug) neither.
+
+Every update runs inside :func:`handling`, which remembers its id in a context variable. Every
+request the bot sends to Telegram while it runs marks the update as answered (bot.outgoing);
+a handler that decides to say nothing calls :func:`ignore` with a reason. An update that ends
+with neither is logged as "unanswered", which the tests treat as a failure. Only update ids,
+update kinds, reasons, timings and error types are recorded: never content or people.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from telegram import Update
+
+__all__ = ["Ledger", "current_update", "ignore", "update_kind"]
+
+log = logging.getLogger(__name__)
+
+# The id of the update being handled in this task, if any (jobs run without one).
+current_update: ContextVar[int | None] = ContextVar("current_update", default=None)
+
+# How many recent outcomes are kept for tests and health checks.
+RECENT = 20_000
+
+
+def update_kind(update: object) -> str:
+    """A coarse, content-free name for what an update is: "text", "callback_query", "sticker"…"""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    message = update.message
+    if message is not None:
+        if message.text is not None:
+            return "command" if message.text.startswith("/") else "text"
+        for kind in (
+            "photo",
+            "document",
+            "voice",
+            "video",
+            "video_note",
+            "audio",
+            "animation",
+            "sticker",
+            "location",
+            "venue",
+            "contact",
+            "poll",
+            "dice",
+        ):
+            if getattr(message, kind, None):
+                return kind
+        return "message_other"
+    for kind in (
+        "callback_query",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "my_chat_member",
+        "chat_member",
+        "inline_query",
+        "poll",
+        "poll_answer",
+        "message_reaction",
+    ):
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
+
+
+@dataclass
+class Ledger:
+    """Outcomes and timings of the updates this process handled."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    recent: OrderedDict[int, str] = field(default_factory=OrderedDict)
+    durations: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    _answered: set[int] = field(default_factory=set)
+    _ignored: dict[int, str] = field(default_factory=dict)
+
+    def answered(self) -> None:
+        """The bot sent something to Telegram for the current update."""
+        update_id = current_update.get()
+        if update_id is not None:
+            self._answered.add(update_id)
+
+    def failed(self, error_type: str) -> None:
+        """A handler raised (the error handler apologised to the person)."""
+        self.errors[error_type] += 1
+
+    def ignored(self, reason: str) -> None:
+        update_id = current_update.get()
+        if update_id is not None:
+            self._ignored[update_id] = reason
+
+    @contextmanager
+    def handling(self, update: object) -> Iterator[None]:
+        """Wraps the processing of one update."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        kind = update_kind(update)
+        token = current_update.set(update_id)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - started
+            current_update.reset(token)
+            if update_id is not None:
+                self._finish(update_id, kind, seconds)
+
+    def _finish(self, update_id: int, kind: str, seconds: float) -> None:
+        if update_id in self._answered:
+            outcome = "answered"
+        elif update_id in self._ignored:
+            outcome = "ignored:" + self._ignored[update_id]
+        else:
+            outcome = "unanswered"
+            log.warning(
+                "Update %s (%s) got no answer and was not ignored on purpose", update_id, kind
+            )
+        self._answered.discard(update_id)
+        self._ignored.pop(update_id, None)
+        self.outcomes[outcome.split(":", 1)[0]] += 1
+        self.kinds[kind] += 1
+        self.recent[update_id] = outcome
+        while len(self.recent) > RECENT:
+            self.recent.popitem(last=False)
+        self.durations.append(seconds)
+        if len(self.durations) > RECENT:
+            del self.durations[: RECENT // 2]
+        log.debug("Update %s (%s) %s in %.1f ms", update_id, kind, outcome, seconds * 1000)
+
+
+def ignore(ledger: Ledger, reason: str) -> None:
+    """Say nothing on purpose about the current update (a reason for the log and the tests)."""
+    ledger.ignored(reason)
