@@ -8,9 +8,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import Handlers, OporaContext
 from bot.i18n import N_, Translator
 from bot.replies import button, keyboard, send, show
+from bot.safety import safety_rows
+from bot.settings import Settings
 from bot.topics import SECTIONS
 
-__all__ = ["handlers", "main_menu_markup", "send_main_menu", "show_main_menu"]
+__all__ = [
+    "handlers",
+    "main_menu_markup",
+    "privacy_notice",
+    "send_main_menu",
+    "show_main_menu",
+]
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -23,7 +31,7 @@ MAIN_MENU = (
     ("report", "📝", N_("Report a violation")),
     ("human", "💬", N_("Talk to a person")),
     ("language", "🌐", N_("Language")),
-    ("erase", "🗑", N_("Erase my data")),
+    ("privacy", "🔒", N_("Privacy & safety")),
 )
 
 
@@ -84,6 +92,7 @@ async def _help(update: Update, context: OporaContext) -> None:
             t.gettext("/menu: main menu"),
             t.gettext("/language: change the language"),
             t.gettext("/privacy: what Opora stores about you"),
+            t.gettext("/wipe: clear this chat"),
             t.gettext("/forget: erase your data"),
         ]
     )
@@ -107,13 +116,53 @@ def privacy_text(t: Translator) -> str:
                 "If someone else may look at your phone, delete this chat in Telegram after "
                 "you use it."
             ),
+            t.gettext(
+                "/wipe deletes the messages of the last 48 hours in this chat. In /privacy you "
+                "can make messages disappear by themselves."
+            ),
         ]
     )
 
 
+def privacy_notice(t: Translator, settings: Settings) -> str:
+    """/privacy: the short notice, then what is kept and for how long (from the settings)."""
+    rules = settings.retention
+    details = [
+        "<b>" + t.gettext("What Opora keeps, and for how long") + "</b>",
+        "• "
+        + t.gettext(
+            "Your profile (language, country, a town if you asked Opora to remember it) and "
+            "where you are in a conversation: deleted after {days} days without contact, or at "
+            "once with /forget."
+        ).format(days=rules.inactive_profile_days),
+        "• "
+        + t.gettext(
+            "Reports and consultations: what you write goes only to the paralegal on your case. "
+            "{days} days after a case is closed, its story, evidence and contact details are "
+            "deleted; only anonymous numbers remain (country, type of violation, outcome)."
+        ).format(days=rules.closed_case_days),
+        "• "
+        + t.gettext(
+            "Messages in this chat: outside a report, Opora does not store what you write. "
+            "For 48 hours it keeps the numbers of the messages, encrypted, so that /wipe and "
+            "disappearing messages can delete them."
+        ),
+        "• "
+        + t.gettext("Opora's logs never contain what you write, where you are or who you are."),
+    ]
+    return privacy_text(t) + "\n\n" + "\n".join(details)
+
+
 async def _privacy(update: Update, context: OporaContext) -> None:
-    """/privacy: what is stored and how to erase it."""
-    await send(update, privacy_text(context.t), main_menu_markup(context.t))
+    """/privacy or the menu: what is stored, for how long, and the safety controls."""
+    t = context.t
+    services = context.services
+    period = await services.messages.period(context.person.subject)
+    await show(
+        update,
+        privacy_notice(t, services.settings),
+        keyboard(*safety_rows(t, period)),
+    )
 
 
 def handlers() -> Handlers:
@@ -122,6 +171,7 @@ def handlers() -> Handlers:
         CommandHandler("menu", _menu_command),
         CommandHandler("help", _help),
         CommandHandler("privacy", _privacy),
+        CallbackQueryHandler(_privacy, pattern=r"^menu:privacy$"),
         CallbackQueryHandler(_main, pattern=r"^menu:main$"),
         CallbackQueryHandler(_section, pattern=rf"^menu:({sections})$"),
     ]

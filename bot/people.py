@@ -11,6 +11,7 @@ from telegram.ext import TypeHandler
 
 from bot.context import Handlers, OporaContext, Person
 from bot.db import Database, Profile
+from bot.db.subjects import subject_of
 from bot.i18n import negotiate
 from bot.settings import LanguageSettings
 
@@ -22,13 +23,6 @@ __all__ = [
     "save_choices",
     "subject_of",
 ]
-
-SUBJECT_KIND = "telegram-user"
-
-
-def subject_of(database: Database, telegram_user_id: int) -> str:
-    """The pseudonym under which a Telegram user's profile is stored."""
-    return database.cipher.subject(SUBJECT_KIND, telegram_user_id)
 
 
 async def load_person(

@@ -331,8 +331,14 @@ async def withdraw(database: Database, code: str, client: str) -> CaseView:
         case.status = "withdrawn"
         case.closed_at = dt.datetime.now(dt.UTC)
         case.story = case.evidence = case.phone = None
+        await _clear_event_details(session, case.id)
         record(session, case.id, "client", "withdrawn")
         return CaseView.of(case)
+
+
+async def _clear_event_details(session: AsyncSession, case_id: int) -> None:
+    """Event details can quote the case (notes, messages): only the bare events remain."""
+    await session.execute(update(CaseEvent).where(CaseEvent.case_id == case_id).values(detail=None))
 
 
 async def unlink_client(database: Database, client: str) -> list[CaseView]:

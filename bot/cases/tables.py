@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,6 +64,8 @@ class Case(Base):
     first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     announced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Reduced to anonymous statistics by the retention job (bot.retention).
+    anonymised: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class CaseEvent(Base):
