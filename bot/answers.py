@@ -20,8 +20,9 @@ from bot.find_service import start_search
 from bot.forget_me import ask_to_forget
 from bot.main_menu import main_menu_markup
 from bot.onboarding import language_markup
-from bot.replies import button, chosen, keyboard, send
+from bot.replies import acknowledge, button, chosen, keyboard, send
 from bot.report_violation import offer_report
+from bot.safety import wipe_markup_row
 
 __all__ = ["answer_intent", "handlers", "send_rendered"]
 
@@ -74,6 +75,9 @@ async def send_rendered(update: Update, context: OporaContext, rendered: Rendere
         markup = main_menu_markup(t)
     else:
         rows = [[button(label, data)] for label, data in rendered.buttons]
+        if rendered.sensitive:
+            # Someone may look at this phone: one tap removes the conversation.
+            rows.append(wipe_markup_row(t))
         rows.append([button("☰ " + t.gettext("Main menu"), "menu:main")])
         markup = keyboard(*rows)
     *first, last = rendered.messages
@@ -109,7 +113,7 @@ async def answer_intent(
 async def _topic_button(update: Update, context: OporaContext) -> None:
     """A topic button: a section menu entry or an answer's follow-up."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await answer_intent(update, context, chosen(update))
 
 

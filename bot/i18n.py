@@ -53,7 +53,10 @@ class Translator:
 def _compile(catalog: Catalog) -> bytes:
     """A catalog compiled to .mo bytes, without its stale entries."""
     for message in list(catalog):
-        if message.id and message.fuzzy and message.previous_id:
+        stale = message.fuzzy and message.previous_id
+        # An untranslated plural is ("", "", ""): truthy, but it would show an empty message.
+        empty_plural = isinstance(message.string, tuple) and not all(message.string)
+        if message.id and (stale or empty_plural):
             catalog.delete(message.id, context=message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=True)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import yaml
 
-__all__ = ["KeywordFallback"]
+__all__ = ["KeywordFallback", "fold"]
+
+# Phone keyboards type curly apostrophes and cedillas where lists have straight ones and commas.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower case, straight apostrophes, no accents: "M-au reţinut" matches "m-au retinut"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class KeywordFallback:
@@ -14,7 +24,7 @@ class KeywordFallback:
 
     def __init__(self, table: dict[str, dict[str, list[str]]]) -> None:
         self._table = {
-            intent: {lang: [word.lower() for word in words] for lang, words in by_lang.items()}
+            intent: {lang: [fold(word) for word in words] for lang, words in by_lang.items()}
             for intent, by_lang in table.items()
         }
 
@@ -23,9 +33,16 @@ class KeywordFallback:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls(loaded)
 
+    def matches(self, intent: str, text: str, language: str) -> bool:
+        """Whether one intent's keywords occur in `text` (any language, the person's first)."""
+        folded = f" {fold(text)} "
+        return any(
+            word in folded for words in self._table.get(intent, {}).values() for word in words
+        )
+
     def match(self, text: str, language: str) -> str | None:
         """The first urgent intent whose keyword occurs in `text`, or None."""
-        lowered = f" {text.lower()} "
+        lowered = f" {fold(text)} "
         for intent, by_lang in self._table.items():
             # People mix languages: the person's own list first, then all the others.
             languages = [language, *(lang for lang in by_lang if lang != language)]

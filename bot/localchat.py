@@ -35,7 +35,7 @@ You are chatting with the real Opora handlers through a local Bot API server.
   /take, /reply TEXT    act as a paralegal on the newest case
   /photo, /sticker      sends a photo or a sticker, to see how the bot copes
   /quit                 ends the chat (Ctrl+D works too)
-Any other /command goes to the bot (/start, /menu, /help, /language, /privacy, /forget)."""
+Any other /command goes to the bot (/start, /menu, /help, /language, /privacy, /wipe, /forget)."""
 
 
 class Terminal:

@@ -59,6 +59,7 @@ SECTIONS = (
         "⚖️",
         N_("My rights"),
         (
+            Topic("detained_now", N_("🚨 Stopped by police right now")),
             Topic("rights_police", N_("Police")),
             Topic("rights_healthcare", N_("Doctors and clinics")),
             Topic("rights_hiv_disclosure", N_("HIV status confidentiality")),

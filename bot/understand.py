@@ -8,6 +8,7 @@ even at lower confidence, because a missed overdose costs more than a wrong gues
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from telegram import Update
@@ -18,13 +19,19 @@ from bot.context import Handlers, OporaContext
 from bot.find_service import town_typed, waiting_for_town
 from bot.main_menu import main_menu_markup
 from bot.nlu import IntentGuess, NluUnavailable
-from bot.replies import button, chosen, keyboard, send
+from bot.replies import acknowledge, button, chosen, keyboard, send
 from bot.topics import TOPICS, URGENT_INTENTS
 
 __all__ = ["handlers", "route_intent"]
 
 log = logging.getLogger(__name__)
 
+# Zero-width characters, direction marks and other invisible format characters.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# What the NLU reads of one message: questions are short, pasted walls of text are cut.
+MAX_NLU_TEXT = 1000
+# Rights with the police, happening right now (words in nlu/keywords.yml).
+DETAINED_NOW = "detained_now"
 # Urgent intents are trusted from this confidence on, below the normal threshold.
 URGENT_THRESHOLD = 0.3
 # Intents that make sense as a "Did you mean" button.
@@ -58,6 +65,13 @@ async def _did_you_mean(update: Update, context: OporaContext, guesses: list[Int
     await send(update, t.gettext("I am not sure I understood. Did you mean:"), keyboard(*rows))
 
 
+def readable(text: str) -> str:
+    """The text as the NLU should read it: no invisible or direction marks, spaces squeezed,
+    and no longer than a question needs (the rest of a 4,096-character paste is noise)."""
+    visible = _INVISIBLE.sub("", text)
+    return " ".join(visible.split())[:MAX_NLU_TEXT]
+
+
 async def _free_text(update: Update, context: OporaContext) -> None:
     """Any text that no flow is waiting for."""
     message = update.effective_message
@@ -67,10 +81,23 @@ async def _free_text(update: Update, context: OporaContext) -> None:
         # The search asked "where?": this text is a town, not a question for the NLU.
         await town_typed(update, context)
         return
+    text = readable(message.text)
+    if not any(ch.isalnum() for ch in text):
+        # Emoji, punctuation or invisible characters only: nothing to understand.
+        await send(
+            update,
+            t.gettext(
+                "I could not find any words in that. Please write your question, or use the menu."
+            ),
+            main_menu_markup(t),
+        )
+        return
+    keywords = context.services.keywords
+    language = context.person.language
     try:
-        understood = await context.services.nlu.parse(message.text, context.person.language)
+        understood = await context.services.nlu.parse(text, language)
     except NluUnavailable:
-        keyword_intent = context.services.keywords.match(message.text, context.person.language)
+        keyword_intent = keywords.match(text, language)
         if keyword_intent is not None:
             await route_intent(update, context, keyword_intent)
             return
@@ -91,6 +118,9 @@ async def _free_text(update: Update, context: OporaContext) -> None:
     ]
     if urgent:
         await route_intent(update, context, urgent[0].name)
+    elif keywords.matches(DETAINED_NOW, text, language):
+        # Stopped, searched or detained right now: the short card and the alert button first.
+        await route_intent(update, context, DETAINED_NOW)
     elif top.confidence >= threshold or top.name == "out_of_scope":
         entities = {e.entity: e.value for e in understood.entities}
         await route_intent(update, context, top.name, entities)
@@ -101,7 +131,7 @@ async def _free_text(update: Update, context: OporaContext) -> None:
 async def _suggestion_chosen(update: Update, context: OporaContext) -> None:
     """A "Did you mean" button."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await route_intent(update, context, chosen(update))
 
 

@@ -18,12 +18,16 @@ from bot.settings import LanguageSettings
 __all__ = ["ContentLibrary", "Loaded", "load_everything", "nlu_intents"]
 
 log = logging.getLogger(__name__)
+# Intents the bot decides on itself rather than the NLU: "detained_now" is rights_police with
+# words that say it is happening right now (nlu/keywords.yml), answered by a short card.
+DERIVED_INTENTS = frozenset({"detained_now"})
 _INTENT_LINE = re.compile(r"^\s*-\s*intent:\s*([A-Za-z0-9_]+)\s*$", re.MULTILINE)
 
 
 def nlu_intents(nlu_data_dir: Path) -> set[str]:
-    """The intents the NLU is trained on: the names every answer is keyed by."""
-    names: set[str] = set()
+    """The intents answers are keyed by: those the NLU is trained on, plus the ones the bot
+    derives itself (DERIVED_INTENTS)."""
+    names: set[str] = set(DERIVED_INTENTS)
     for path in nlu_data_dir.rglob("*.yml"):
         names.update(_INTENT_LINE.findall(path.read_text(encoding="utf-8")))
     return names

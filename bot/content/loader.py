@@ -125,7 +125,7 @@ def _follow_up(file: _File, meta: dict[str, Any], intents: set[str]) -> tuple[Fo
         if extra:
             file.error(line, f"unknown key in a follow-up button: {', '.join(sorted(extra))}")
         value, label = item[action], item.get("label")
-        if action in ("human", "report", "menu"):
+        if action in ("human", "report", "menu", "alert"):
             label, value = value, None
         elif action == "find_service" and value not in SERVICE_TYPES:
             file.error(
@@ -298,8 +298,13 @@ def read_numbers(
                 file.error(line, "`verified_on:` must be a date like 2026-11-25")
                 continue
             source = entry.get("source")
+            name = entry.get("name")
             numbers.setdefault(country, {})[kind] = NumberEntry(
-                number, source if isinstance(source, str) else None, verified, line
+                number,
+                source if isinstance(source, str) else None,
+                verified,
+                line,
+                name if isinstance(name, str) else None,
             )
     return numbers, file.problems
 

@@ -10,6 +10,7 @@ from typing import Literal
 __all__ = [
     "FOLLOW_UP_ACTIONS",
     "NUMBER_KINDS",
+    "OPTIONAL_NUMBER_KINDS",
     "SERVICE_TYPES",
     "Answer",
     "Content",
@@ -37,9 +38,11 @@ SERVICE_TYPES = (
     "community_center",
     "mental_health",
 )
-FOLLOW_UP_ACTIONS = ("find_service", "topic", "human", "report", "menu")
+FOLLOW_UP_ACTIONS = ("find_service", "topic", "human", "report", "menu", "alert")
 # The numbers an answer may name with a {placeholder}.
-NUMBER_KINDS = ("ambulance", "police", "emergency")
+NUMBER_KINDS = ("ambulance", "police", "emergency", "crisis")
+# Numbers without which a paragraph naming them is left out (there is no generic stand-in).
+OPTIONAL_NUMBER_KINDS = ("crisis",)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class FollowUp:
             "human": "menu:human",
             "report": "menu:report",
             "menu": "menu:main",
+            "alert": "alert:now",
         }[self.action]
 
 
@@ -127,6 +131,8 @@ class NumberEntry:
     source: str | None
     verified_on: date | None
     line: int
+    # The line's own name as people know it ("Lifeline Ukraine"); not translated.
+    name: str | None = None
 
 
 @dataclass

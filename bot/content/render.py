@@ -7,19 +7,20 @@ import re
 from dataclasses import dataclass
 
 from bot.content.markup import MAX_MESSAGE
-from bot.content.model import Content, NumberEntry, Paragraph, Part
+from bot.content.model import OPTIONAL_NUMBER_KINDS, Content, NumberEntry, Paragraph, Part
 from bot.content.translations import ContentTranslations, Status
 from bot.i18n import N_, Translator, country_name
 
 __all__ = ["DRAFT_MARK", "LEGAL_MARK", "NO_NUMBER", "Rendered", "render_answer", "split_messages"]
 
-_NUMBER = re.compile(r"\{(ambulance|police|emergency)\}")
+_NUMBER = re.compile(r"\{(ambulance|police|emergency|crisis)\}")
 # Which number stands in when a country has no verified number of the asked kind. A general
 # line (112) is not assumed to send an ambulance: numbers.yml names it as ambulance if it does.
 _NUMBER_FALLBACKS = {
     "ambulance": ("ambulance",),
     "police": ("police",),
     "emergency": ("emergency", "ambulance"),
+    "crisis": ("crisis",),
 }
 NO_NUMBER = N_("the local emergency number")
 LEGAL_MARK = N_(
@@ -39,6 +40,8 @@ class Rendered:
     urgent: bool
     unreviewed_translation: bool
     awaiting_legal_review: bool
+    # Information a person may not want found on their phone (not greetings and small talk).
+    sensitive: bool = False
 
 
 def split_messages(blocks: list[str], limit: int = MAX_MESSAGE) -> tuple[str, ...]:
@@ -70,12 +73,20 @@ def _pieces(block: str, limit: int) -> list[str]:
     return [block[:cut].rstrip(), *_pieces(block[cut:].lstrip(), limit)]
 
 
-def _number(numbers: dict[str, NumberEntry], kind: str, t: Translator) -> str:
+def _verified(numbers: dict[str, NumberEntry], kind: str) -> NumberEntry | None:
     for candidate in _NUMBER_FALLBACKS[kind]:
         # An unverified number is never shown: a wrong one in an emergency costs more.
         if candidate in numbers and numbers[candidate].verified_on is not None:
-            return html.escape(numbers[candidate].number)
-    return t.gettext(NO_NUMBER)
+            return numbers[candidate]
+    return None
+
+
+def _number(numbers: dict[str, NumberEntry], kind: str, t: Translator) -> str:
+    entry = _verified(numbers, kind)
+    if entry is None:
+        return t.gettext(NO_NUMBER)
+    shown = html.escape(entry.number)
+    return f"{shown} ({html.escape(entry.name)})" if entry.name else shown
 
 
 class _Texts:
@@ -107,6 +118,10 @@ def render_answer(
     numbers = content.numbers.get(country or "", {})
 
     def fill(text: str) -> str:
+        kinds = set(_NUMBER.findall(text))
+        # A paragraph about a line the country does not (verifiably) have is left out.
+        if any(kind in OPTIONAL_NUMBER_KINDS and not _verified(numbers, kind) for kind in kinds):
+            return ""
         return _NUMBER.sub(lambda m: _number(numbers, m.group(1), t), text)
 
     common = answer.common
@@ -147,4 +162,5 @@ def render_answer(
         urgent=common.urgent,
         unreviewed_translation=texts.draft,
         awaiting_legal_review=bool(local and local.awaiting_legal_review),
+        sensitive=common.kind != "conversation",
     )

@@ -90,7 +90,7 @@ def checked_catalog(path: Path) -> tuple[Catalog | None, Problem | None]:
 
 def status_of(message: Message) -> Status:
     """The review status gettext marks give a translated message."""
-    if not message.string:
+    if not message.string or (isinstance(message.string, tuple) and not all(message.string)):
         return Status.MISSING
     if message.fuzzy:
         return Status.STALE if message.previous_id else Status.DRAFT
