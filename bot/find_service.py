@@ -24,7 +24,7 @@ from bot.directory.search import Found
 from bot.i18n import country_name
 from bot.main_menu import main_menu_markup
 from bot.people import save_area
-from bot.replies import button, chosen, keyboard, send, show
+from bot.replies import acknowledge, button, chosen, keyboard, send, show
 
 __all__ = ["State", "ask_where", "handlers", "start_search", "town_typed", "waiting_for_town"]
 
@@ -76,7 +76,7 @@ async def ask_where(update: Update, context: OporaContext) -> None:
     """Ask for a shared location or a typed town (the remembered town is a button)."""
     t = context.t
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     search = _search(context)
     search["state"] = State.WHERE
     what = type_label(t, tuple(search["types"]))
@@ -113,7 +113,7 @@ async def _find_button(update: Update, context: OporaContext) -> None:
     """An answer's "find" follow-up (e.g. find:pep) or the menu's Find services."""
     value = chosen(update)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     await start_search(update, context, () if value == "services" else (value,))
 
 
@@ -168,7 +168,7 @@ async def _city_chosen(update: Update, context: OporaContext) -> None:
     ident = int(chosen(update))
     city = next((c for c in context.services.directory.cities.cities if c.geonameid == ident), None)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     if city is None:
         await send(update, context.t.gettext("Please type the name of your town again."))
         return
@@ -178,7 +178,7 @@ async def _city_chosen(update: Update, context: OporaContext) -> None:
 async def _remembered_area(update: Update, context: OporaContext) -> None:
     """The remembered-town button."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     area = context.person.area if context.has_person else None
     if not area:
         await send(update, context.t.gettext("Please share your location or type your town."))
@@ -297,7 +297,7 @@ async def _show_page(update: Update, context: OporaContext, search: dict[str, An
 async def _more(update: Update, context: OporaContext) -> None:
     """The More button: the next few of the kept results."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     search = _search(context)
     if not search.get("found"):
         await _expired(update, context)
@@ -309,7 +309,7 @@ async def _more(update: Update, context: OporaContext) -> None:
 async def _pin(update: Update, context: OporaContext) -> None:
     """A map pin (venue) for one result."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     found: list[Found] = _search(context).get("found") or []
     index = int(chosen(update))
     if index >= len(found):
@@ -347,7 +347,7 @@ async def _area_choice(update: Update, context: OporaContext) -> None:
         await _remembered_area(update, context)
         return
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     search = _search(context)
     offered = search.pop("offer_area", None)
     t = context.t

@@ -31,7 +31,7 @@ from bot.cases.categories import AGE_BANDS, GENDERS, GROUPS, PERPETRATORS, VIOLA
 from bot.context import Handlers, OporaContext
 from bot.i18n import N_
 from bot.main_menu import main_menu_markup
-from bot.replies import button, chosen, keyboard, send, show
+from bot.replies import acknowledge, button, chosen, keyboard, send, show
 
 __all__ = ["CONVERSATION_NAME", "State", "handlers", "offer_report"]
 
@@ -115,7 +115,7 @@ async def offer_report(update: Update, context: OporaContext, kind: str = "repor
 async def _agreed(update: Update, context: OporaContext) -> State:
     """Consent given: start a fresh draft."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     kind = chosen(update).split(":")[-1]
     person = context.person
     context.user_data["report"] = {  # type: ignore[index]
@@ -295,7 +295,7 @@ async def _summary(update: Update, context: OporaContext) -> None:
 async def _button(update: Update, context: OporaContext) -> State | int:
     """Every button of the report conversation."""
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     draft = _draft(context)
     step = State(draft.get("step", State.VIOLATIONS))
     action, _, value = chosen(update).partition(":")
@@ -322,13 +322,15 @@ async def _button(update: Update, context: OporaContext) -> State | int:
         return step
     if action == "done":
         if step == State.VIOLATIONS and not draft["violations"]:
-            await update.callback_query.answer(
-                context.t.gettext("Choose at least one."), show_alert=True
+            await acknowledge(
+                update.callback_query, context.t.gettext("Choose at least one."), show_alert=True
             )
             return step
         if step == State.STORY and not draft["story"] and not draft["evidence"]:
-            await update.callback_query.answer(
-                context.t.gettext("Write a few words first."), show_alert=True
+            await acknowledge(
+                update.callback_query,
+                context.t.gettext("Write a few words first."),
+                show_alert=True,
             )
             return step
         return await _go(update, context, _next(context, step))
