@@ -119,17 +119,25 @@ async def nlu() -> AsyncIterator[FakeNlu]:
     await fake.stop()
 
 
-@pytest.fixture
-def settings(
-    make_settings: Any, database_url: str, telegram: LocalTelegram, nlu: FakeNlu
+def bot_settings(
+    make_settings: Any, database_url: str, telegram: LocalTelegram, nlu: FakeNlu, **env: str
 ) -> Settings:
+    """Settings for a bot on this database, the local Bot API server and the fake NLU."""
     return make_settings(  # type: ignore[no-any-return]
         DATABASE_URL=database_url,
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=telegram.base_url,
         NLU_URL=nlu.url,
         NLU_AUTH_TOKEN=NLU_TOKEN,
+        **env,
     )
+
+
+@pytest.fixture
+def settings(
+    make_settings: Any, database_url: str, telegram: LocalTelegram, nlu: FakeNlu
+) -> Settings:
+    return bot_settings(make_settings, database_url, telegram, nlu)
 
 
 @pytest.fixture

@@ -79,3 +79,57 @@ async def test_database_dying_mid_conversation_gets_a_kind_reply(
     logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     assert "DatabaseUnavailable" in logged
     assert "9001" not in logged
+
+
+async def test_emoji_only_text_gets_asked_for_words_without_the_nlu(
+    person: LocalUser, nlu: Any
+) -> None:
+    await onboard_in_russian(person)
+    shown = await person.say("🙏😭\u200b💊")
+    assert "не нашлось ни одного слова" in shown[0].text
+    assert nlu.script.requests == []
+
+
+async def test_invisible_and_direction_marks_are_removed_before_the_nlu(
+    person: LocalUser, nlu: Any
+) -> None:
+    await onboard_in_russian(person)
+    nlu.script.answers["что такое пэп"] = [("pep", 0.95)]
+    shown = await person.say("\u202bчто\u200b такое\u200f   пэп\ufeff")
+    assert nlu.script.requests[-1]["text"] == "что такое пэп"
+    assert "72" in shown[0].text  # the PEP answer
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 3}},
+        {"contact": {"phone_number": "+70000000000", "first_name": "X"}},
+        {"dice": {"emoji": "🎲", "value": 3}},
+        {
+            "animation": {
+                "file_id": "g",
+                "file_unique_id": "g",
+                "width": 1,
+                "height": 1,
+                "duration": 1,
+            }
+        },
+    ],
+    ids=["voice", "contact", "dice", "gif"],
+)
+async def test_other_message_kinds_get_a_kind_reply_in_the_persons_language(
+    person: LocalUser, content: dict[str, Any]
+) -> None:
+    await onboard_in_russian(person)
+    shown = await person.send(**content)
+    assert "текст" in shown[0].text.lower()
+    assert len(shown[0].buttons) == 8  # and the menu
+
+
+async def test_a_forwarded_question_is_read_like_any_other(person: LocalUser, nlu: Any) -> None:
+    await onboard_in_russian(person)
+    nlu.script.answers["что такое пэп"] = [("pep", 0.95)]
+    origin = {"type": "hidden_user", "sender_user_name": "Друг", "date": 0}
+    shown = await person.send(text="что такое пэп", forward_origin=origin)
+    assert "72" in shown[0].text

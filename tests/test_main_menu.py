@@ -57,7 +57,7 @@ async def test_erase_my_data_removes_the_profile(person: LocalUser, settings) ->
 
     await onboard_in_russian(person)
     assert database_dump(settings)
-    await person.press("Удалить мои данные")
+    await person.say("/forget")
     shown = await person.press("Да, удалить всё")
     assert "Готово" in shown[0].text
     assert "'ru', 'KZ'" not in database_dump(settings)

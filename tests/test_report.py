@@ -17,7 +17,7 @@ from bot.localapi.client import LocalUser, Shown, settle
 from bot.localapi.world import LocalTelegram
 from bot.runner import serving
 from bot.settings import ROOT, Settings
-from tests.conftest import BOT_TOKEN, KEY, database_dump
+from tests.conftest import BOT_TOKEN, KEY, bot_settings, database_dump
 from tests.fake_nlu import TOKEN as NLU_TOKEN
 from tests.fake_nlu import FakeNlu
 from tests.test_onboarding import onboard_in_russian
@@ -35,12 +35,11 @@ def settings(
     telegram.add_group(WORKSPACE, "Paralegals")
     telegram.add_user(OLENA, "Olena")
     telegram.add_user(AIDAR, "Aidar")
-    return make_settings(  # type: ignore[no-any-return]
-        DATABASE_URL=database_url,
-        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
-        TELEGRAM_BASE_URL=telegram.base_url,
-        NLU_URL=nlu.url,
-        NLU_AUTH_TOKEN=NLU_TOKEN,
+    return bot_settings(
+        make_settings,
+        database_url,
+        telegram,
+        nlu,
         OPORA_PARALEGALS__GROUPS=f'{{"default": {WORKSPACE}}}',
     )
 
@@ -351,6 +350,7 @@ async def test_erasing_my_data_unlinks_my_cases(
     await person.say("/leave")
     await person.say("/forget")
     await tap(person, "forget:yes")
+    await tap(person, "forget:keep")
     await settle(telegram)
     assert workspace_messages(telegram)[-1]["text"].startswith("🔒")
     dump = database_dump(settings)
