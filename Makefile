@@ -83,8 +83,11 @@ typecheck: $(STAMPS)/bot-env
 content-check: $(STAMPS)/bot-env
 	$(BIN)/python -m bot content check
 
+# End-to-end tests mostly wait on the bot, so three workers share two cores well; a file's
+# tests stay together (module fixtures, one Rasa service). PYTEST_WORKERS=0 runs them in order.
+PYTEST_WORKERS ?= 3
 pytest: setup $(MODEL)
-	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -ra -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck content-check pytest
 

@@ -66,7 +66,7 @@ COMMANDS = (
 
 def build_application(settings: Settings, services: Services) -> OporaApplication:
     """Build the bot with every handler registered; nothing is started or connected yet."""
-    limiter = OutgoingLimiter(services.ledger)
+    limiter = OutgoingLimiter(services.ledger, flood_limits=settings.telegram.flood_limits)
     limiter.on_sent(services.messages.record)
     builder = (
         ApplicationBuilder()

@@ -76,8 +76,13 @@ class OutgoingLimiter(BaseRateLimiter[int]):
         max_retries: int = 3,
         network_retries: int = NETWORK_RETRIES,
         first_pause: float = FIRST_PAUSE,
+        flood_limits: bool = True,
     ) -> None:
-        self._inner = AIORateLimiter(max_retries=max_retries)
+        self._inner = (
+            AIORateLimiter(max_retries=max_retries)
+            if flood_limits
+            else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries)
+        )
         self._ledger = ledger
         self._network_retries = network_retries
         self._first_pause = first_pause
@@ -141,4 +146,7 @@ class OutgoingLimiter(BaseRateLimiter[int]):
         results = result if isinstance(result, list) else [result]
         for item in results:
             if isinstance(item, dict) and "message_id" in item and self._hook is not None:
-                await self._hook(chat_id, int(item["message_id"]))
+                try:
+                    await self._hook(chat_id, int(item["message_id"]))
+                except Exception as exc:  # the message is sent: a lost note must not undo that
+                    log.warning("Sent message not noted for deletion: %s", type(exc).__name__)

@@ -63,6 +63,9 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = ""
     poll_timeout_seconds: float = Field(default=10, ge=0, le=50)
+    # Keep under Telegram's flood limits (30 messages/s, 20/minute per group). Only a local
+    # test server, which has no limits, may turn this off.
+    flood_limits: bool = True
 
 
 class NluSettings(_Section):

@@ -25,14 +25,20 @@ def template_ids() -> set[str]:
 def test_catalog_is_complete_and_consistent(lang: str) -> None:
     with (ROOT / "locales" / lang / "LC_MESSAGES" / "bot.po").open("rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id: m.string for m in catalog if m.id and m.string}
+    translated = {
+        str(m.id): m for m in catalog if m.id and m.string and (not m.pluralizable or all(m.string))
+    }
     missing = template_ids() - set(translated)
     assert not missing, f"{lang} lacks {sorted(missing)[:5]}"
-    for msgid, msgstr in translated.items():
-        assert isinstance(msgid, str) and isinstance(msgstr, str)
-        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
-        assert sorted(TAG.findall(msgid)) == sorted(TAG.findall(msgstr)), msgid
-        assert set(COMMAND.findall(msgid)) <= set(COMMAND.findall(msgstr)), msgid
+    for message in translated.values():
+        # A plural entry: every form keeps what the English plural form has.
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        forms = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        msgid = str(ids[-1])
+        for msgstr in (str(form) for form in forms):
+            assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
+            assert sorted(TAG.findall(msgid)) == sorted(TAG.findall(msgstr)), msgid
+            assert set(COMMAND.findall(msgid)) <= set(COMMAND.findall(msgstr)), msgid
 
 
 def test_template_is_up_to_date() -> None:

@@ -51,7 +51,7 @@ def test_onboarding_and_every_main_menu_button(tmp_path: Path) -> None:
         "Передозировка",
         "Полиция",
         "геолокацией",
-        "Удалить сейчас?",
+        "Что хранит Опора и как долго",
     ):
         assert expected in output
     # Report and Talk to a person explain who will see what, and ask for consent first.

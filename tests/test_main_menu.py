@@ -18,7 +18,7 @@ from tests.test_onboarding import onboard_in_russian
         ("Сообщить о нарушении", "✅"),
         ("Поговорить с человеком", "✅"),
         ("Язык", "Русский"),
-        ("Удалить мои данные", "Удалить сейчас?"),
+        ("Конфиденциальность и безопасность", "Что хранит Опора и как долго"),
     ],
 )
 async def test_main_menu_button(person: LocalUser, button: str, expected: str) -> None:
@@ -38,6 +38,7 @@ async def test_section_topic_and_back(person: LocalUser) -> None:
         "find:pep",
         "menu:human",
         "topic:hiv_testing",
+        "safety:wipe",
         "menu:main",
     ]
     shown = await person.press("Назад", on=person.messages()[-2])

@@ -20,7 +20,7 @@ MAIN_MENU_RU = [
     "Сообщить о нарушении",
     "Поговорить с человеком",
     "Язык",
-    "Удалить мои данные",
+    "Конфиденциальность и безопасность",
 ]
 
 
@@ -109,6 +109,7 @@ async def test_commands_are_published_in_every_language(
         "privacy",
         "report",
         "case",
+        "wipe",
         "forget",
         "help",
     ]
