@@ -5,7 +5,8 @@ The real bot runs against the local Bot API server and a fake NLU, on SQLite and
 (127.0.0.1:5432). One person sends free-text questions, then presses menu buttons, one update at a
 time; each is timed from the moment python-telegram-bot hands it to the application until its
 last reply is sent (the update ledger), with Telegram's flood limits off (the local server has
-none). Then the same with the message notes switched off. Compare the ratios, not the absolute times across runs.
+none). Then the same with the message notes switched off. Compare the ratios, not the absolute
+times across runs.
 """
 
 from __future__ import annotations
