@@ -32,6 +32,7 @@ from bot import (
 from bot.context import CONTEXT_TYPES
 from bot.errors import on_error
 from bot.i18n import N_
+from bot.observe import name_handlers
 from bot.outgoing import OutgoingLimiter
 from bot.services import Services
 from bot.settings import Settings
@@ -103,6 +104,8 @@ def build_application(settings: Settings, services: Services) -> OporaApplicatio
     application.add_handlers(understand.handlers())
     # Last: stale buttons, unknown commands and message types no feature handles.
     application.add_handlers(unsupported.handlers())
+    for group in application.handlers.values():
+        name_handlers(group)
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         interval = settings.paralegals.reannounce_minutes * 60

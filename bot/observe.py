@@ -4,27 +4,33 @@ Every update runs inside :func:`handling`, which remembers its id in a context v
 request the bot sends to Telegram while it runs marks the update as answered (bot.outgoing);
 a handler that decides to say nothing calls :func:`ignore` with a reason. An update that ends
 with neither is logged as "unanswered", which the tests treat as a failure. Only update ids,
-update kinds, reasons, timings and error types are recorded: never content or people.
+update kinds, handler names, reasons, timings and error types are recorded: never content or
+people.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import Update
+from telegram.ext import BaseHandler, ConversationHandler
 
-__all__ = ["Ledger", "current_update", "ignore", "update_kind"]
+__all__ = ["Ledger", "current_update", "ignore", "name_handlers", "update_kind"]
 
 log = logging.getLogger(__name__)
 
 # The id of the update being handled in this task, if any (jobs run without one).
 current_update: ContextVar[int | None] = ContextVar("current_update", default=None)
+# The handlers that ran for it ("understand._free_text"), for the log line.
+_handlers_run: ContextVar[list[str] | None] = ContextVar("handlers_run", default=None)
 
 # How many recent outcomes are kept for tests and health checks.
 RECENT = 20_000
@@ -106,16 +112,19 @@ class Ledger:
         update_id = update.update_id if isinstance(update, Update) else None
         kind = update_kind(update)
         token = current_update.set(update_id)
+        handlers: list[str] = []
+        handlers_token = _handlers_run.set(handlers)
         started = time.perf_counter()
         try:
             yield
         finally:
             seconds = time.perf_counter() - started
             current_update.reset(token)
+            _handlers_run.reset(handlers_token)
             if update_id is not None:
-                self._finish(update_id, kind, seconds)
+                self._finish(update_id, kind, seconds, handlers)
 
-    def _finish(self, update_id: int, kind: str, seconds: float) -> None:
+    def _finish(self, update_id: int, kind: str, seconds: float, handlers: list[str]) -> None:
         if update_id in self._answered:
             outcome = "answered"
         elif update_id in self._ignored:
@@ -135,7 +144,41 @@ class Ledger:
         self.durations.append(seconds)
         if len(self.durations) > RECENT:
             del self.durations[: RECENT // 2]
-        log.debug("Update %s (%s) %s in %.1f ms", update_id, kind, outcome, seconds * 1000)
+        log.debug(
+            "Update %s (%s) %s by %s in %.1f ms",
+            update_id,
+            kind,
+            outcome,
+            ", ".join(handlers) or "-",
+            seconds * 1000,
+        )
+
+
+def _named(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The callback, noting its name in the current update's list when it runs."""
+    name = f"{callback.__module__.removeprefix('bot.')}.{callback.__name__}"
+
+    @functools.wraps(callback)
+    async def run(update: object, context: Any) -> Any:
+        handlers = _handlers_run.get()
+        if handlers is not None:
+            handlers.append(name)
+        return await callback(update, context)
+
+    return run
+
+
+def name_handlers(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> None:
+    """Let every handler (also inside conversations) say its name in the update's log line."""
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            nested = [*handler.entry_points, *handler.fallbacks]
+            nested += [h for state in handler.states.values() for h in state]
+            name_handlers(nested)
+        elif getattr(handler, "callback", None) is not None and not getattr(
+            handler.callback, "__wrapped__", None
+        ):
+            handler.callback = _named(handler.callback)
 
 
 def ignore(ledger: Ledger, reason: str) -> None:
