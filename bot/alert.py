@@ -21,6 +21,7 @@ from bot.cases.store import CaseView
 from bot.context import Handlers, OporaContext
 from bot.i18n import country_name
 from bot.replies import acknowledge, button, keyboard, send
+from bot.safety import wipe_markup_row
 
 __all__ = ["handlers", "on_duty_for"]
 
@@ -98,7 +99,7 @@ async def _alert(update: Update, context: OporaContext) -> None:
         update,
         text,
         keyboard(
-            [button("🧹 " + t.gettext("Clear this chat"), "safety:wipe")],
+            wipe_markup_row(t),
             [button("🚪 " + t.gettext("Leave the case chat"), f"mycase:leave:{case.code}")],
         ),
     )

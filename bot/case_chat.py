@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.case_desk import announce_case
+from bot.case_desk import announce_case, tell_withdrawn
 from bot.cases import store
 from bot.cases.categories import STATUS_LABELS
 from bot.context import Handlers, OporaContext
@@ -202,19 +202,7 @@ async def _my_case_button(update: Update, context: OporaContext) -> None:
             update,
             t.gettext("Case {code} is withdrawn and its content deleted.").format(code=case.code),
         )
-        if case.workspace and case.topic:
-            staff = context.services.catalogs.get(context.services.settings.paralegals.language)
-            try:
-                await context.bot.send_message(
-                    case.workspace,
-                    "🗑 "
-                    + staff.gettext(
-                        "The client withdrew case {code}; its content is deleted."
-                    ).format(code=case.code),
-                    message_thread_id=case.topic,
-                )
-            except TelegramError as exc:
-                log.warning("Could not tell the workspace: %s", type(exc).__name__)
+        await tell_withdrawn(context, case)
     else:
         await show(update, t.gettext("That case is closed."))
 

@@ -180,6 +180,22 @@ async def announce_case(context: OporaContext, case: CaseView) -> None:
         log.error("Could not open the case topic: %s", type(exc).__name__)
 
 
+async def tell_topic(context: OporaContext, case: CaseView, text: str) -> None:
+    """A system message in the case's topic (staff language is the caller's)."""
+    if case.workspace is None or case.topic is None:
+        return
+    try:
+        await context.bot.send_message(case.workspace, text, message_thread_id=case.topic)
+    except TelegramError as exc:
+        log.warning("Could not tell the workspace: %s", type(exc).__name__)
+
+
+async def tell_withdrawn(context: OporaContext, case: CaseView) -> None:
+    """The client withdrew the case: the topic is told its content is gone."""
+    text = _staff_t(context).gettext("The client withdrew case {code}; its content is deleted.")
+    await tell_topic(context, case, "🗑 " + text.format(code=case.code))
+
+
 async def notify_client(
     context: OporaContext, case: CaseView, text: str, markup: Any = None
 ) -> None:

@@ -12,7 +12,7 @@ from bot.context import OporaContext
 from bot.db import DatabaseUnavailable
 from bot.i18n import Translator, negotiate
 
-__all__ = ["on_error"]
+__all__ = ["on_error", "translator_for"]
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ async def on_error(update: object, context: OporaContext) -> None:
     context.services.ledger.failed(type(error).__name__)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    t = _translator(update, context)
+    t = translator_for(update, context)
     if isinstance(error, DatabaseUnavailable):
         text = t.gettext(
             "Sorry, Opora is having trouble on our side and could not save that. Please try "
@@ -44,7 +44,7 @@ async def on_error(update: object, context: OporaContext) -> None:
         log.warning("Could not tell update %s about the error", update_id)
 
 
-def _translator(update: Update, context: OporaContext) -> Translator:
+def translator_for(update: Update, context: OporaContext) -> Translator:
     """The person's language, even when the failure came before their profile was read."""
     if context.has_person:
         return context.t

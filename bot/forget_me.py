@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.case_desk import tell_topic, tell_withdrawn
 from bot.cases import store
 from bot.context import Handlers, OporaContext
 from bot.onboarding import CONVERSATION_NAME
@@ -70,13 +68,6 @@ async def _case_choice(update: Update, context: OporaContext) -> None:
     await _erase(update, context, withdraw=chosen(update) == "withdraw")
 
 
-async def _tell_workspace(context: OporaContext, case: store.CaseView, text: str) -> None:
-    if case.workspace is None or case.topic is None:
-        return
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(case.workspace, text, message_thread_id=case.topic)
-
-
 async def _erase(update: Update, context: OporaContext, *, withdraw: bool) -> None:
     """Erase the profile, every stored state, the chat's notes and the links to cases."""
     user, chat = update.effective_user, update.effective_chat
@@ -92,17 +83,10 @@ async def _erase(update: Update, context: OporaContext, *, withdraw: bool) -> No
             if case.status not in store.OPEN:
                 continue
             case = await store.withdraw(services.database, case.code, subject)
-            await _tell_workspace(
-                context,
-                case,
-                "🗑 "
-                + staff.gettext("The client withdrew case {code}; its content is deleted.").format(
-                    code=case.code
-                ),
-            )
+            await tell_withdrawn(context, case)
     for case in await store.unlink_client(services.database, subject):
         if case.status in store.OPEN:
-            await _tell_workspace(
+            await tell_topic(
                 context,
                 case,
                 "🔒 "

@@ -21,7 +21,8 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot.chatlog import Due
 from bot.context import Handlers, OporaContext
-from bot.i18n import Translator, negotiate
+from bot.errors import translator_for
+from bot.i18n import Translator
 from bot.observe import ignore
 from bot.replies import acknowledge, button, keyboard, send, show
 
@@ -41,14 +42,6 @@ log = logging.getLogger(__name__)
 DELETE_BATCH = 100
 # The note that confirms a wipe disappears by itself after this long.
 WIPE_NOTE_SECONDS = 120
-
-
-def _translator(update: Update, context: OporaContext) -> Translator:
-    """The person's Telegram language: the guard runs before their profile is read."""
-    services = context.services
-    user = update.effective_user
-    code = user.language_code if user else None
-    return services.catalogs.get(negotiate(None, code, services.settings.languages))
 
 
 def _stop(context: OporaContext, reason: str) -> None:
@@ -74,7 +67,7 @@ async def _guard(update: object, context: OporaContext) -> None:
     if message is not None:
         await services.messages.record(chat.id, message.message_id)
     if update.edited_message is not None:
-        t = _translator(update, context)
+        t = translator_for(update, context)
         await send(
             update,
             t.gettext(
@@ -101,7 +94,7 @@ async def _guard(update: object, context: OporaContext) -> None:
             await acknowledge(update.callback_query)
             raise ApplicationHandlerStop
         _stop(context, "rate_limited")
-    t = _translator(update, context)
+    t = translator_for(update, context)
     text = t.gettext(
         "You are sending messages faster than I can read them. Please wait {seconds} seconds, "
         "then send again: I did not read what you sent in the meantime."
@@ -124,7 +117,7 @@ async def _not_a_workspace(update: Update, context: OporaContext) -> None:
     )
     if not joined:
         _stop(context, "group")
-    t = _translator(update, context)
+    t = translator_for(update, context)
     try:
         await chat.send_message(
             t.gettext(
