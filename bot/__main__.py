@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from typing import Any
 
 from bot.content import cli as content_commands
 from bot.crypto import generate_key
@@ -22,12 +24,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.bot_token or args.local:
         return _chat(args, settings)
-    if settings.telegram.mode == "webhook":
-        print(
-            "Webhook mode is not built yet (issue 8). Set OPORA_TELEGRAM__MODE=polling.",
-            file=sys.stderr,
-        )
-        return 2
     _logging(settings, to_file=False)
     try:
         asyncio.run(run_polling(settings, announce=print))
@@ -52,27 +48,87 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+def _database(settings: Settings, create_key: bool) -> Any:
     from bot.crypto import Cipher, load_or_create_key
-    from bot.db import Database, DatabaseUnavailable
+    from bot.db import Database
     from bot.settings import ROOT
 
+    key = settings.data_key
+    if not key and (create_key or (settings.data_dir / "data.key").exists()):
+        key = load_or_create_key(settings.data_dir)
+    if not key:
+        return None
+    return Database(settings.database.url, Cipher(key), ROOT, pool=settings.database)
+
+
+def _shown_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database.url).render_as_string(hide_password=True)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import DatabaseUnavailable
+
     _logging(settings, to_file=False)
-    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
     try:
-        Database(settings.database.url, cipher, ROOT).migrate_sync()
+        _database(settings, create_key=True).migrate_sync()
     except DatabaseUnavailable as exc:
         print(f"Opora {exc}", file=sys.stderr)
         return 2
-    print("The database schema is up to date.")
+    print(f"The database schema is up to date ({_shown_url(settings)}).")
+    return 0
+
+
+def _db_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0: reachable, schema current, key reads it; 1: needs `db upgrade` or another key;
+    2: cannot connect."""
+    from bot.db import DatabaseUnavailable
+
+    _logging(settings, to_file=False)
+    database = _database(settings, create_key=False)
+    if database is None:
+        print(
+            f"No data key: set OPORA_DATA_KEY (or keep {settings.data_dir / 'data.key'}).",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        state = database.check_sync()
+    except DatabaseUnavailable as exc:
+        print(f"Opora {exc}", file=sys.stderr)
+        return 2
+    where = _shown_url(settings)
+    if state.current is None:
+        print(f"{where}: no Opora schema yet. Run `python -m bot db upgrade`.")
+        return 1
+    if not state.up_to_date:
+        print(
+            f"{where}: schema at revision {state.current}, this version needs {state.newest}. "
+            "Run `python -m bot db upgrade` (back up first: docs/deploy.md)."
+        )
+        return 1
+    if state.key_reads is False:
+        print(
+            f"{where}: schema {state.current} is current, but the data key does not read this "
+            "database: it was written with another OPORA_DATA_KEY."
+        )
+        return 1
+    print(f"{where}: reachable; schema {state.current} is current; the data key reads it.")
     return 0
 
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
-    mode = "Telegram (long polling)" if settings.bot_token else "local chat (no token set)"
+    mode = (
+        "local chat (no token set)"
+        if not settings.bot_token
+        else f"Telegram, webhook mode at {settings.telegram.webhook.url}"
+        if settings.telegram.mode == "webhook"
+        else "Telegram (long polling)"
+    )
     print(f"config.yml is valid. `make run` would start: {mode}.")
     print(
-        f"Database: {settings.database.url.split('@')[-1]}; NLU: {settings.nlu.url} "
+        f"Database: {settings.database.url.split('@')[-1]}; NLU: {', '.join(settings.nlu.urls)} "
         f"({settings.nlu.manage}); languages: {', '.join(settings.languages.supported)}."
     )
     return 0
@@ -145,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run the bot: Telegram if TELEGRAM_BOT_TOKEN is set, else the local chat"
     )
     run.add_argument("--local", action="store_true", help="the local chat even with a token")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="webhook mode (production; needs TELEGRAM_WEBHOOK_URL, see docs/deploy.md)",
+    )
     chat = commands.add_parser("chat", help="the local chat in this terminal")
     for sub in (run, chat):
         sub.add_argument(
@@ -152,7 +213,15 @@ def main(argv: list[str] | None = None) -> int:
             default="en",
             help="language_code the local chat's Telegram client reports (en)",
         )
-    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("migrate", help="the same as `db upgrade`")
+    db = commands.add_parser("db", help="database schema: upgrade or check")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", help="apply database migrations (create the schema)")
+    db_commands.add_parser(
+        "check",
+        help="is the database reachable, its schema current, and the data key right? "
+        "(exit 0 yes, 1 no, 2 unreachable)",
+    )
     commands.add_parser("check-config", help="validate config.yml and the environment")
     commands.add_parser("keygen", help="print a new OPORA_DATA_KEY")
     commands.add_parser(
@@ -171,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keygen":
         print(generate_key())
         return 0
+    env = dict(os.environ)
+    if getattr(args, "webhook", False):
+        env["TELEGRAM_MODE"] = "webhook"
     try:
-        settings = load_settings()
+        settings = load_settings(env=env)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -182,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run,
         "chat": _chat,
         "migrate": _migrate,
+        "db": lambda a, s: _migrate(a, s) if a.db_command == "upgrade" else _db_check(a, s),
         "check-config": _check_config,
         "nlu": _nlu,
         "content": _content,

@@ -32,24 +32,35 @@ from bot import (
 from bot.context import CONTEXT_TYPES
 from bot.errors import on_error
 from bot.i18n import N_
-from bot.observe import name_handlers
+from bot.observe import Handled, Ledger, name_handlers
 from bot.outgoing import OutgoingLimiter
 from bot.services import Services
 from bot.settings import Settings
 
-__all__ = ["OporaApplication", "build_application", "running"]
+__all__ = ["Opora", "OporaApplication", "build_application", "running"]
 
 log = logging.getLogger(__name__)
 
 OporaApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-class _Opora(Application[Any, Any, Any, Any, Any, Any]):
+class Opora(Application[Any, Any, Any, Any, Any, Any]):
     """The application, with every update's outcome and timing noted (bot.observe)."""
 
     async def process_update(self, update: object) -> None:
-        with self.bot_data.services.ledger.handling(update):
+        await self.handle(update)
+
+    async def handle(self, update: object) -> Handled:
+        """Process one update; what became of it (errors, outcome, time)."""
+        ledger: Ledger = self.bot_data.services.ledger
+        with ledger.handling(update) as handled:
             await super().process_update(update)
+        return handled
+
+    async def update_persistence(self) -> None:
+        """Write changed states, then any that waited while the database was away."""
+        await super().update_persistence()
+        await self.bot_data.services.persistence.write_pending()
 
 
 # (command, description) shown in Telegram's command menu.
@@ -65,19 +76,26 @@ COMMANDS = (
 )
 
 
-def build_application(settings: Settings, services: Services) -> OporaApplication:
-    """Build the bot with every handler registered; nothing is started or connected yet."""
-    limiter = OutgoingLimiter(services.ledger, flood_limits=settings.telegram.flood_limits)
+def build_application(
+    settings: Settings, services: Services, polling: bool = True
+) -> OporaApplication:
+    """Build the bot with every handler registered; nothing is started or connected yet.
+    Without `polling` (webhook mode) there is no updater: updates are handed in by the server."""
+    limiter = OutgoingLimiter(
+        services.ledger, flood_limits=settings.telegram.flood_limits, metrics=services.metrics
+    )
     limiter.on_sent(services.messages.record)
     builder = (
         ApplicationBuilder()
-        .application_class(_Opora)
+        .application_class(Opora)
         .token(settings.bot_token)
         .context_types(CONTEXT_TYPES)
         .persistence(services.persistence)
         .rate_limiter(limiter)
         .get_updates_read_timeout(settings.telegram.poll_timeout_seconds + 10)
     )
+    if not polling:
+        builder = builder.updater(None)
     if settings.telegram.base_url:
         base = settings.telegram.base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")

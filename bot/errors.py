@@ -28,7 +28,20 @@ async def on_error(update: object, context: OporaContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     t = translator_for(update, context)
-    if isinstance(error, DatabaseUnavailable):
+    services = context.services
+    if isinstance(error, DatabaseUnavailable) and services.redelivered and update_id is not None:
+        # Telegram posts the update again until it is handled: say so once, not per try.
+        if update_id in services.told_to_wait:
+            return
+        services.told_to_wait.add(update_id)
+        if len(services.told_to_wait) > 10_000:
+            services.told_to_wait.clear()
+        text = t.gettext(
+            "Sorry, Opora is having trouble on our side. Your message is not lost: you will get "
+            "the answer as soon as it is fixed. If this is an emergency, call your local "
+            "emergency number."
+        )
+    elif isinstance(error, DatabaseUnavailable):
         text = t.gettext(
             "Sorry, Opora is having trouble on our side and could not save that. Please try "
             "again in a few minutes. If this is an emergency, call your local emergency number."

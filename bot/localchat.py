@@ -135,7 +135,7 @@ def _as_paralegal(world: LocalTelegram, term: Terminal, command: str) -> None:
 
 
 async def _watch_nlu(settings: Settings, term: Terminal) -> None:
-    client = NluClient(settings.nlu.url, 2.0, settings.nlu_auth_token)
+    client = NluClient(settings.nlu.urls, 2.0, settings.nlu_auth_token)
     await client.open()
     try:
         for _ in range(int(settings.nlu.startup_wait_seconds)):
@@ -143,7 +143,8 @@ async def _watch_nlu(settings: Settings, term: Terminal) -> None:
                 term.write("\n  (The NLU service is ready: free text is understood now.)")
                 return
             await asyncio.sleep(1)
-        where = "see data/nlu.log" if settings.nlu.manage == "embedded" else settings.nlu.url
+        embedded = settings.nlu.manage == "embedded"
+        where = "see data/nlu.log" if embedded else ", ".join(settings.nlu.urls)
         term.write(f"\n  (The NLU service is not answering ({where}); menus still work.)")
     finally:
         await client.close()

@@ -17,7 +17,7 @@ async def parse_lines(
     settings: Settings, language: str, lines: TextIO, out: TextIO, concurrency: int = 4
 ) -> int:
     """Parse every non-empty line through the running NLU service; 0 if all were answered."""
-    client = NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token)
+    client = NluClient(settings.nlu.urls, settings.nlu.timeout_seconds, settings.nlu_auth_token)
     await client.open()
     texts = [line.rstrip("\n") for line in lines if line.strip()]
     results: list[str | None] = [None] * len(texts)
@@ -56,7 +56,7 @@ async def parse_lines(
     if failed:
         print(
             f"{failed} of {len(texts)} messages got no answer: is the NLU service running "
-            f"at {settings.nlu.url} (make nlu) with the same NLU_AUTH_TOKEN?",
+            f"at {', '.join(settings.nlu.urls)} (make nlu) with the same NLU_AUTH_TOKEN?",
             file=sys.stderr,
         )
     return 1 if failed else 0

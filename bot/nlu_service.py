@@ -91,7 +91,7 @@ async def embedded_nlu(settings: Settings) -> AsyncIterator[Settings]:
         )
         return
     token = settings.nlu_auth_token or secrets.token_urlsafe(24)
-    process = start_rasa(settings.nlu.url, token, settings.data_dir / "nlu.log")
+    process = start_rasa(settings.nlu.urls[0], token, settings.data_dir / "nlu.log")
     log.info(
         "Started the NLU service (pid %s); log in %s", process.pid, settings.data_dir / "nlu.log"
     )

@@ -23,14 +23,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
-__all__ = ["Ledger", "current_update", "ignore", "name_handlers", "update_kind"]
+from bot.metrics import Metrics
+
+__all__ = ["Handled", "Ledger", "current_update", "ignore", "name_handlers", "update_kind"]
 
 log = logging.getLogger(__name__)
 
 # The id of the update being handled in this task, if any (jobs run without one).
 current_update: ContextVar[int | None] = ContextVar("current_update", default=None)
-# The handlers that ran for it ("understand._free_text"), for the log line.
-_handlers_run: ContextVar[list[str] | None] = ContextVar("handlers_run", default=None)
+# What is being noted about it: the handlers that ran, errors, the outcome.
+_handling: ContextVar[Handled | None] = ContextVar("handling", default=None)
 
 # How many recent outcomes are kept for tests and health checks.
 RECENT = 20_000
@@ -80,6 +82,18 @@ def update_kind(update: object) -> str:
 
 
 @dataclass
+class Handled:
+    """What became of one update: for the log line, the metrics and the webhook's answer."""
+
+    update_id: int | None
+    kind: str
+    handlers: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    outcome: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
 class Ledger:
     """Outcomes and timings of the updates this process handled."""
 
@@ -90,6 +104,7 @@ class Ledger:
     errors: Counter[str] = field(default_factory=Counter)
     _answered: set[int] = field(default_factory=set)
     _ignored: dict[int, str] = field(default_factory=dict)
+    metrics: Metrics | None = None
 
     def answered(self) -> None:
         """The bot sent something to Telegram for the current update."""
@@ -100,6 +115,11 @@ class Ledger:
     def failed(self, error_type: str) -> None:
         """A handler raised (the error handler apologised to the person)."""
         self.errors[error_type] += 1
+        handled = _handling.get()
+        if handled is not None:
+            handled.errors.append(error_type)
+        if self.metrics is not None:
+            self.metrics.handler_errors.labels(error_type).inc()
 
     def ignored(self, reason: str) -> None:
         update_id = current_update.get()
@@ -107,24 +127,24 @@ class Ledger:
             self._ignored[update_id] = reason
 
     @contextmanager
-    def handling(self, update: object) -> Iterator[None]:
+    def handling(self, update: object) -> Iterator[Handled]:
         """Wraps the processing of one update."""
         update_id = update.update_id if isinstance(update, Update) else None
-        kind = update_kind(update)
+        handled = Handled(update_id, update_kind(update))
         token = current_update.set(update_id)
-        handlers: list[str] = []
-        handlers_token = _handlers_run.set(handlers)
+        handling_token = _handling.set(handled)
         started = time.perf_counter()
         try:
-            yield
+            yield handled
         finally:
-            seconds = time.perf_counter() - started
+            handled.seconds = time.perf_counter() - started
             current_update.reset(token)
-            _handlers_run.reset(handlers_token)
+            _handling.reset(handling_token)
             if update_id is not None:
-                self._finish(update_id, kind, seconds, handlers)
+                self._finish(update_id, handled)
 
-    def _finish(self, update_id: int, kind: str, seconds: float, handlers: list[str]) -> None:
+    def _finish(self, update_id: int, handled: Handled) -> None:
+        kind, seconds, handlers = handled.kind, handled.seconds, handled.handlers
         if update_id in self._answered:
             outcome = "answered"
         elif update_id in self._ignored:
@@ -136,8 +156,12 @@ class Ledger:
             )
         self._answered.discard(update_id)
         self._ignored.pop(update_id, None)
+        handled.outcome = outcome
         self.outcomes[outcome.split(":", 1)[0]] += 1
         self.kinds[kind] += 1
+        if self.metrics is not None:
+            self.metrics.updates.labels(kind, outcome.split(":", 1)[0]).inc()
+            self.metrics.update_seconds.labels(kind).observe(seconds)
         self.recent[update_id] = outcome
         while len(self.recent) > RECENT:
             self.recent.popitem(last=False)
@@ -160,9 +184,9 @@ def _named(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     async def run(update: object, context: Any) -> Any:
-        handlers = _handlers_run.get()
-        if handlers is not None:
-            handlers.append(name)
+        handled = _handling.get()
+        if handled is not None:
+            handled.handlers.append(name)
         return await callback(update, context)
 
     return run

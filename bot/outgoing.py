@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
+from bot.metrics import Metrics
 from bot.observe import Ledger
 
 __all__ = ["OutgoingLimiter", "SentHook", "untracked"]
@@ -68,7 +69,7 @@ FIRST_PAUSE = 0.5
 
 
 class OutgoingLimiter(BaseRateLimiter[int]):
-    """AIORateLimiter plus network retries, the message log and the update ledger."""
+    """AIORateLimiter plus retries (counted), the message log and the update ledger."""
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class OutgoingLimiter(BaseRateLimiter[int]):
         network_retries: int = NETWORK_RETRIES,
         first_pause: float = FIRST_PAUSE,
         flood_limits: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self._inner = (
             AIORateLimiter(max_retries=max_retries)
@@ -87,7 +89,8 @@ class OutgoingLimiter(BaseRateLimiter[int]):
         self._network_retries = network_retries
         self._first_pause = first_pause
         self._hook: SentHook | None = None
-        self.retries: dict[str, int] = {"network": 0}
+        self._metrics = metrics
+        self.retries: dict[str, int] = {"network": 0, "flood": 0}
 
     def on_sent(self, hook: SentHook) -> None:
         self._hook = hook
@@ -97,6 +100,15 @@ class OutgoingLimiter(BaseRateLimiter[int]):
 
     async def shutdown(self) -> None:
         await self._inner.shutdown()
+
+    def _retrying(self, reason: str) -> None:
+        self.retries[reason] += 1
+        if self._metrics is not None:
+            self._metrics.outgoing_retries.labels(reason).inc()
+
+    def _failed(self, error: Exception) -> None:
+        if self._metrics is not None:
+            self._metrics.outgoing_failures.labels(type(error).__name__).inc()
 
     async def process_request(
         self,
@@ -110,19 +122,31 @@ class OutgoingLimiter(BaseRateLimiter[int]):
         if endpoint == "getUpdates":
             return await callback(*args, **kwargs)
         self._ledger.answered()
+
+        async def counted(*call_args: Any, **call_kwargs: Any) -> JSONResult:
+            # The inner limiter waits out a 429 (pausing every request meanwhile) and calls
+            # this again; each 429 is counted on its way through.
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter:
+                self._retrying("flood")
+                raise
+
         pause = self._first_pause
         for attempt in range(self._network_retries + 1):
             try:
                 result = await self._inner.process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
+                    counted, args, kwargs, endpoint, data, rate_limit_args
                 )
                 break
-            except BadRequest:
+            except BadRequest as exc:
+                self._failed(exc)
                 raise  # the request itself is wrong: sending it again cannot help
             except NetworkError as exc:
                 if attempt == self._network_retries:
+                    self._failed(exc)
                     raise
-                self.retries["network"] += 1
+                self._retrying("network")
                 log.warning(
                     "%s failed (%s); retry %d in %.1f s",
                     endpoint,
@@ -132,6 +156,9 @@ class OutgoingLimiter(BaseRateLimiter[int]):
                 )
                 await asyncio.sleep(pause)
                 pause *= 2
+            except RetryAfter as exc:
+                self._failed(exc)
+                raise
         if endpoint in SENDING and self._hook is not None and not _untracked.get():
             await self._track(data, result)
         return result

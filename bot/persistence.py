@@ -7,16 +7,20 @@ them to the `stored_state` table: the row key is a keyed hash of the Telegram id
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
-from bot.db import Database, StoredState
+from bot.db import Database, DatabaseUnavailable, StoredState
 
 __all__ = ["DatabasePersistence"]
+
+log = logging.getLogger(__name__)
 
 USER = "user_data"
 CONVERSATION = "conversation"
@@ -34,28 +38,75 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
             update_interval=update_interval,
         )
         self.database = database
+        # (kind, name, key) -> payload (None: delete) of writes the database did not take.
+        self._pending: dict[tuple[str, str, object], Any] = {}
+        self._lock = asyncio.Lock()
 
     def _key(self, kind: str, name: str, key: object) -> str:
         return self.database.cipher.subject(f"{kind}/{name}", key)
 
     async def _put(self, kind: str, name: str, key: object, payload: Any) -> None:
+        await self._write(kind, name, key, payload)
+
+    async def _drop(self, kind: str, name: str, key: object) -> None:
+        await self._write(kind, name, key, None)
+
+    async def _write(self, kind: str, name: str, key: object, payload: Any) -> None:
+        """Store (or with None, delete) one state. When the database does not answer, the write
+        waits in memory for :meth:`write_pending`: python-telegram-bot hands each change over
+        only once, so a failed write would otherwise be lost."""
+        if self._pending:
+            # During an outage, writes and the retry of waiting ones must not overtake each
+            # other (an old state written after a newer one, or after an erasure).
+            async with self._lock:
+                await self._write_now(kind, name, key, payload)
+        else:
+            await self._write_now(kind, name, key, payload)
+
+    async def _write_now(self, kind: str, name: str, key: object, payload: Any) -> None:
+        self._pending.pop((kind, name, key), None)
+        try:
+            await self._store(kind, name, key, payload)
+        except DatabaseUnavailable:
+            if not self._pending:
+                log.warning("Database unavailable: conversation states wait in memory")
+            self._pending[(kind, name, key)] = payload
+
+    async def _store(self, kind: str, name: str, key: object, payload: Any) -> None:
         row_key = self._key(kind, name, key)
         async with self.database.session() as session:
+            if payload is None:
+                await session.execute(
+                    delete(StoredState).where(
+                        StoredState.kind == kind,
+                        StoredState.name == name,
+                        StoredState.key == row_key,
+                    )
+                )
+                return
             row = await session.get(StoredState, (kind, name, row_key))
             if row is None:
                 session.add(StoredState(kind=kind, name=name, key=row_key, payload=payload))
             else:
                 row.payload = payload
 
-    async def _drop(self, kind: str, name: str, key: object) -> None:
-        async with self.database.session() as session:
-            await session.execute(
-                delete(StoredState).where(
-                    StoredState.kind == kind,
-                    StoredState.name == name,
-                    StoredState.key == self._key(kind, name, key),
-                )
-            )
+    @property
+    def pending(self) -> int:
+        """How many states could not be written yet."""
+        return len(self._pending)
+
+    async def write_pending(self) -> None:
+        """Write the states that waited for the database; those that fail again keep waiting."""
+        if not self._pending:
+            return
+        async with self._lock:
+            for (kind, name, key), payload in list(self._pending.items()):
+                try:
+                    await self._store(kind, name, key, payload)
+                except DatabaseUnavailable:
+                    return
+                del self._pending[(kind, name, key)]
+        log.info("Database back: every waiting conversation state is written")
 
     async def _load(self, kind: str, name: str) -> list[Any]:
         async with self.database.session() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.chatlog import MessageLog
 from bot.content.library import ContentLibrary
@@ -12,6 +12,7 @@ from bot.directory.demo import DEMO_FILE
 from bot.directory.directory import Directory
 from bot.i18n import Catalogs
 from bot.keywords import KeywordFallback
+from bot.metrics import Metrics
 from bot.nlu import NluClient
 from bot.observe import Ledger
 from bot.persistence import DatabasePersistence
@@ -33,6 +34,11 @@ class Services:
     messages: MessageLog
     ledger: Ledger
     rate_limiter: RateLimiter
+    metrics: Metrics
+    # Webhook mode: an update that failed for want of the database is posted again by Telegram.
+    redelivered: bool = False
+    # Updates whose sender was already told to wait for the database (said once, not per try).
+    told_to_wait: set[int] = field(default_factory=set)
 
     @property
     def catalogs(self) -> Catalogs:
@@ -44,7 +50,8 @@ class Services:
         """Build (but do not open) every service from the settings."""
         key = settings.data_key or load_or_create_key(settings.data_dir)
         cipher = Cipher(key)
-        database = Database(settings.database.url, cipher, ROOT)
+        database = Database(settings.database.url, cipher, ROOT, pool=settings.database)
+        metrics = Metrics()
         return cls(
             settings=settings,
             database=database,
@@ -55,19 +62,26 @@ class Services:
                 content_dir=ROOT / settings.content.content_dir,
                 locales_dir=ROOT / settings.content.locales_dir,
             ),
-            nlu=NluClient(settings.nlu.url, settings.nlu.timeout_seconds, settings.nlu_auth_token),
+            nlu=NluClient(
+                settings.nlu.urls,
+                settings.nlu.timeout_seconds,
+                settings.nlu_auth_token,
+                metrics=metrics,
+                probe_interval=settings.nlu.probe_interval_seconds,
+            ),
             keywords=KeywordFallback.from_file(ROOT / "nlu" / "keywords.yml"),
             persistence=DatabasePersistence(database, settings.persistence_interval_seconds),
             directory=Directory(database, settings.countries, ROOT / DEMO_FILE),
             messages=MessageLog(database),
-            ledger=Ledger(),
+            ledger=Ledger(metrics=metrics),
+            metrics=metrics,
             rate_limiter=RateLimiter(settings.safety.burst, settings.safety.per_minute),
         )
 
     async def open(self) -> None:
         await self.database.migrate()
         await self.directory.open()
-        await self.nlu.open()
+        await self.nlu.open(probe=True)
 
     async def close(self) -> None:
         await self.nlu.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ ENV_ALIASES = {
     "TELEGRAM_BASE_URL": ("telegram", "base_url"),
     "TELEGRAM_MODE": ("telegram", "mode"),
     "NLU_URL": ("nlu", "url"),
+    "TELEGRAM_WEBHOOK_URL": ("telegram", "webhook", "url"),
 }
 
 
@@ -59,6 +61,27 @@ class LanguageSettings(_Section):
         return tuple(dict.fromkeys(code for code in order if code in self.supported))
 
 
+class WebhookSettings(_Section):
+    # The address Telegram is told to post updates to (https, through the reverse proxy).
+    url: str = ""
+    # Where the bot's own HTTP server listens (the reverse proxy forwards to it).
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # The path of the update endpoint on that server; /healthz and /metrics sit beside it.
+    path: str = "/telegram"
+    # How many updates Telegram may post at once (1-100).
+    max_connections: int = Field(default=40, ge=1, le=100)
+    # Updates handled at the same time; one person's updates are always handled in order.
+    concurrency: int = Field(default=64, ge=1)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/") or path in {"/healthz", "/metrics"}:
+            raise ValueError("must start with / and not be /healthz or /metrics")
+        return path
+
+
 class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = ""
@@ -66,18 +89,43 @@ class TelegramSettings(_Section):
     # Keep under Telegram's flood limits (30 messages/s, 20/minute per group). Only a local
     # test server, which has no limits, may turn this off.
     flood_limits: bool = True
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 class NluSettings(_Section):
-    url: str
+    # One URL, or several replicas separated by commas (or a YAML list): requests are spread
+    # over the healthy ones.
+    url: str | tuple[str, ...]
     timeout_seconds: float = Field(gt=0, le=60)
     confidence_threshold: float = Field(ge=0, le=1)
     manage: Literal["embedded", "external"] = "embedded"
     startup_wait_seconds: float = Field(default=120, ge=0)
+    # How often a replica marked down is asked whether it is back.
+    probe_interval_seconds: float = Field(default=5, gt=0)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        raw = self.url.split(",") if isinstance(self.url, str) else self.url
+        return tuple(part.strip().rstrip("/") for part in raw if part.strip())
+
+    @model_validator(mode="after")
+    def _some_url(self) -> NluSettings:
+        if not self.urls:
+            raise ValueError("nlu.url needs at least one URL")
+        if self.manage == "embedded" and len(self.urls) > 1:
+            raise ValueError("an embedded NLU service has one URL; set manage: external")
+        return self
 
 
 class DatabaseSettings(_Section):
     url: str
+    # PostgreSQL connection pool: connections kept open, extra ones allowed under load, and
+    # seconds to wait for a free one. A connection is tested before use, so the bot reconnects
+    # by itself after the server restarts.
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout_seconds: float = Field(default=10, gt=0)
+    connect_timeout_seconds: int = Field(default=5, ge=1)
 
     @field_validator("url")
     @classmethod
@@ -150,6 +198,7 @@ class Settings(_Section):
     bot_token: str = ""
     data_key: str = ""
     nlu_auth_token: str = ""
+    webhook_secret: str = ""
 
     @field_validator("countries")
     @classmethod
@@ -245,7 +294,7 @@ def load_settings(
         raise SettingsError(f"Opora cannot start: {config_path} is not valid YAML: {exc}") from None
     if not isinstance(tree, dict):
         raise SettingsError(f"Opora cannot start: {config_path} must be a YAML mapping.")
-    for secret in ("bot_token", "data_key", "nlu_auth_token"):
+    for secret in _SECRET_ENV:
         if secret in tree:
             raise SettingsError(
                 f"Opora cannot start: {config_path} contains the secret {secret!r}. Secrets are "
@@ -272,6 +321,7 @@ _SECRET_ENV = {
     "bot_token": "TELEGRAM_BOT_TOKEN",
     "data_key": "OPORA_DATA_KEY",
     "nlu_auth_token": "NLU_AUTH_TOKEN",
+    "webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
 }
 
 
@@ -280,6 +330,19 @@ def _refuse_unsafe(settings: Settings) -> None:
         raise SettingsError(
             "Opora cannot start: webhook mode needs TELEGRAM_BOT_TOKEN. Set it, or set "
             "OPORA_TELEGRAM__MODE=polling to use the local chat."
+        )
+    if settings.telegram.mode == "webhook" and not settings.telegram.webhook.url:
+        raise SettingsError(
+            "Opora cannot start: webhook mode needs the public https address Telegram posts "
+            "updates to. Set TELEGRAM_WEBHOOK_URL (e.g. https://bot.example.org/telegram), "
+            "see docs/deploy.md."
+        )
+    secret = settings.webhook_secret
+    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise SettingsError(
+            "Opora cannot start: TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
+            "(1-256 characters), as Telegram requires. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
         )
     if not settings.uses_sqlite and not settings.data_key:
         raise SettingsError(

@@ -7,6 +7,7 @@ running they skip locally, but fail under CI (CI=true) or OPORA_REQUIRE_SERVICES
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -123,14 +124,32 @@ def bot_settings(
     make_settings: Any, database_url: str, telegram: LocalTelegram, nlu: FakeNlu, **env: str
 ) -> Settings:
     """Settings for a bot on this database, the local Bot API server and the fake NLU."""
-    return make_settings(  # type: ignore[no-any-return]
-        DATABASE_URL=database_url,
-        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
-        TELEGRAM_BASE_URL=telegram.base_url,
-        NLU_URL=nlu.url,
-        NLU_AUTH_TOKEN=NLU_TOKEN,
-        **env,
-    )
+    base = {
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_BASE_URL": telegram.base_url,
+        "NLU_URL": nlu.url,
+        "NLU_AUTH_TOKEN": NLU_TOKEN,
+    }
+    return make_settings(**{**base, **env})  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def webhook_env(port: int | None = None) -> dict[str, str]:
+    """Environment for webhook mode on a free local port (the local server accepts http)."""
+    port = port or free_port()
+    return {
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": "test-webhook-secret",
+        "OPORA_TELEGRAM__WEBHOOK__PORT": str(port),
+        "OPORA_TELEGRAM__FLOOD_LIMITS": "false",
+    }
 
 
 @pytest.fixture

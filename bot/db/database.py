@@ -7,12 +7,15 @@ import base64
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, create_engine, event, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -24,8 +27,9 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.crypto import Cipher, DecryptionError
 from bot.db.types import attach_cipher
+from bot.settings import DatabaseSettings
 
-__all__ = ["Database", "DatabaseUnavailable", "resolve_url"]
+__all__ = ["Database", "DatabaseUnavailable", "SchemaState", "resolve_url"]
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -58,15 +62,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    current: str | None
+    newest: str | None
+    # None: no data is encrypted yet (a new database).
+    key_reads: bool | None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.newest
+
+
 class Database:
     """Owns the engine; `session()` gives a transaction that commits on success."""
 
-    def __init__(self, url: str, cipher: Cipher, root: Path) -> None:
+    def __init__(
+        self, url: str, cipher: Cipher, root: Path, pool: DatabaseSettings | None = None
+    ) -> None:
         self.async_url, self.sync_url = resolve_url(url, root)
         self.cipher = cipher
         if self.async_url.get_backend_name() == "sqlite" and self.async_url.database:
             Path(self.async_url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.async_url, pool_pre_ping=True)
+        options: dict[str, Any] = {}
+        self.connect_timeout = 5
+        if not self.is_sqlite:
+            pool = pool or DatabaseSettings(url=url)
+            options = {
+                "pool_size": pool.pool_size,
+                "max_overflow": pool.max_overflow,
+                "pool_timeout": pool.pool_timeout_seconds,
+                # A connection unused this long is replaced (proxies and firewalls drop idle
+                # connections silently).
+                "pool_recycle": 1800,
+                "connect_args": {"connect_timeout": pool.connect_timeout_seconds},
+            }
+            self.connect_timeout = pool.connect_timeout_seconds
+        # pre_ping: a connection is tested before use, so a restarted server is reconnected to.
+        self.engine: AsyncEngine = create_async_engine(
+            self.async_url, pool_pre_ping=True, **options
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         attach_cipher(self.engine.sync_engine.dialect, cipher)
@@ -75,6 +110,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.async_url.get_backend_name() == "sqlite"
+
+    async def ping(self, timeout: float = 3.0) -> bool:
+        """Whether the database answers a trivial query within `timeout` seconds."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (TimeoutError, OperationalError, DBAPIError, OSError):
+            return False
+        return True
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -86,11 +130,16 @@ class Database:
                 raise DatabaseUnavailable(type(exc.orig).__name__) from exc
             raise
 
+    def _sync_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(self.sync_url)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(self.sync_url, connect_args={"connect_timeout": self.connect_timeout})
+
     def migrate_sync(self) -> None:
         """Bring the schema to the newest Alembic revision."""
-        engine = create_engine(self.sync_url)
-        if self.is_sqlite:
-            event.listen(engine, "connect", _sqlite_pragmas)
+        engine = self._sync_engine()
         try:
             with engine.begin() as connection:
                 config = Config()
@@ -102,6 +151,33 @@ class Database:
             raise DatabaseUnavailable(_explain(self.sync_url, exc)) from None
         finally:
             engine.dispose()
+
+    def check_sync(self) -> SchemaState:
+        """Where the schema stands, and whether the data key reads this database; changes
+        nothing."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        newest = ScriptDirectory.from_config(config).get_current_head()
+        engine = self._sync_engine()
+        try:
+            with engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+                key_reads: bool | None = None
+                if current is not None:
+                    row = connection.execute(
+                        text("SELECT value FROM opora_secrets WHERE name = 'subject_key'")
+                    ).first()
+                    if row is not None:
+                        try:
+                            self.cipher.decrypt(row[0])
+                            key_reads = True
+                        except DecryptionError:
+                            key_reads = False
+        except OperationalError as exc:
+            raise DatabaseUnavailable(_explain(self.sync_url, exc)) from None
+        finally:
+            engine.dispose()
+        return SchemaState(current=current, newest=newest, key_reads=key_reads)
 
     def _load_subject_key(self, connection: Connection) -> None:
         """Pseudonyms come from a key stored (encrypted) in the database, created on first use

@@ -140,6 +140,7 @@ class LocalBotApiServer:
             self._server.stop()
             # Answer pending long polls first, so no handler is left waiting when the loop ends.
             self.world.shutdown()
+            await self.world.delivery.stop()
             await asyncio.sleep(0.05)
             await self._server.close_all_connections()
             self._server = None

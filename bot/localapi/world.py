@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from bot.localapi.delivery import Delivery, WebhookDelivery
+
 __all__ = ["ApiError", "Call", "LocalTelegram"]
 
 JSON = dict[str, Any]
@@ -40,6 +42,20 @@ ALLOWED_TAGS = {
     "blockquote",
     "tg-emoji",
 }
+
+
+# Methods that show something in a chat (for the reply time of webhook deliveries).
+SHOWING = frozenset(
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "sendlocation",
+        "sendvenue",
+        "sendphoto",
+        "copymessage",
+    }
+)
 
 
 class ApiError(Exception):
@@ -134,6 +150,7 @@ class LocalTelegram:
         self.callback_answers: dict[str, JSON] = {}
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.forum_topics: dict[int, dict[int, JSON]] = {}
         self.faults: list[Fault] = []
         self._pending: list[JSON] = []
@@ -144,11 +161,41 @@ class LocalTelegram:
         self._changed = asyncio.Event()
         self._update_ready = asyncio.Event()
         self._closing = False
+        # Webhook mode: posts updates to the bot (bot.localapi.delivery).
+        self.delivery = WebhookDelivery(self)
+        self._awaiting: dict[int | None, Delivery] = {}
 
     def shutdown(self) -> None:
         """End every pending long poll: the server is going away."""
         self._closing = True
         self._update_ready.set()
+
+    # ------------------------------------------------------------------ webhook delivery
+    def take_pending(self) -> list[JSON]:
+        """Hand every queued update to the webhook delivery."""
+        taken, self._pending = self._pending, []
+        return taken
+
+    def give_back(self, update: JSON) -> None:
+        """An update the webhook could not deliver before it was removed: queue it again."""
+        self._pending.append(update)
+        self._pending.sort(key=lambda item: int(item["update_id"]))
+        self._update_ready.set()
+
+    def awaiting_reply(self, chat_id: int | None, delivery: Delivery) -> None:
+        """Note when the bot first shows something in this chat after this update's post."""
+        self._awaiting[chat_id] = delivery
+
+    def _note_reply(self, method: str, params: JSON) -> None:
+        if method.lower() not in SHOWING or not self._awaiting:
+            return
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return
+        delivery = self._awaiting.pop(chat_id, None)
+        if delivery is not None and delivery.first_reply is None:
+            delivery.first_reply = time.monotonic()
 
     # ------------------------------------------------------------------ the people's side
     def add_user(
@@ -189,6 +236,8 @@ class LocalTelegram:
         update = {"update_id": next(self._update_ids), **payload}
         self._pending.append(update)
         self._update_ready.set()
+        if self.webhook_url:
+            self.delivery.wake()
         return update
 
     def user_sends(self, user_id: int, chat_id: int | None = None, **content: Any) -> JSON:
@@ -289,6 +338,7 @@ class LocalTelegram:
         self.calls.append(Call(method, params))
         if self.faults:
             await self._play_fault(method)
+        self._note_reply(method, params)
         handler: Callable[[JSON], Any] | None = getattr(self, f"_api_{method.lower()}", None)
         if method.lower() == "getupdates":
             return await self._get_updates(params)
@@ -529,20 +579,33 @@ class LocalTelegram:
         return True
 
     def _api_setwebhook(self, params: JSON) -> bool:
-        self.webhook_url = str(params.get("url") or "")
+        url = str(params.get("url") or "")
+        secret = str(params.get("secret_token") or "")
+        if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        if secret and not all(c.isalnum() or c in "_-" for c in secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook_url = url
+        self.webhook_secret = secret
+        self.delivery.configure(url, secret, int(params.get("max_connections") or 40))
         return True
 
     def _api_deletewebhook(self, params: JSON) -> bool:
         self.webhook_url = ""
+        self.delivery.configure("", "", self.delivery.max_connections)
         if params.get("drop_pending_updates"):
             self._pending.clear()
         return True
 
     def _api_getwebhookinfo(self, params: JSON) -> JSON:
+        undelivered = sum(1 for d in self.delivery.deliveries.values() if d.done_at is None)
         return {
             "url": self.webhook_url,
             "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
+            "pending_update_count": len(self._pending) + undelivered,
+            **self.delivery.info(),
         }
 
     def _api_getchat(self, params: JSON) -> JSON:
