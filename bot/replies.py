@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from typing import TypeAlias
 
@@ -19,6 +20,8 @@ from telegram.error import BadRequest
 
 __all__ = ["acknowledge", "button", "chosen", "keyboard", "send", "show"]
 
+log = logging.getLogger(__name__)
+
 Markup: TypeAlias = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
@@ -30,11 +33,24 @@ _answered: ContextVar[str | None] = ContextVar("answered_query", default=None)
 async def acknowledge(
     query: CallbackQuery | None, text: str | None = None, show_alert: bool = False
 ) -> None:
-    """Answer a button press once (stops the spinner; `text` shows on top)."""
+    """Answer a button press once (stops the spinner; `text` shows on top).
+
+    Telegram refuses answers to a press older than about 15 seconds, or already answered: so it
+    goes when the bot was slow, or when Telegram posts the press again after an outage. The
+    press itself is still handled; only the spinner answer is lost, and only a `text` (a toast
+    the person would have seen) is worth a log line.
+    """
     if query is None or _answered.get() == query.id:
         return
     _answered.set(query.id)
-    await query.answer(text, show_alert=show_alert)
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        message = exc.message.lower()
+        if "query is too old" not in message and "query id is invalid" not in message:
+            raise
+        if text:
+            log.info("A button answer came too late for Telegram to show it")
 
 
 def chosen(update: Update) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -18,10 +20,10 @@ import pytest
 from bot.localapi.client import LocalUser
 from bot.localapi.world import LocalTelegram
 from bot.nlu import NluClient
-from bot.nlu_service import MODEL, RASA
-from bot.runner import serving
+from bot.nlu_service import MODEL, RASA, start_rasa
+from bot.runner import serving, webhook
 from bot.settings import ROOT
-from tests.conftest import BOT_TOKEN, _unavailable
+from tests.conftest import BOT_TOKEN, _unavailable, webhook_env
 from tests.test_onboarding import onboard_in_russian
 
 pytestmark = pytest.mark.rasa
@@ -177,3 +179,82 @@ def test_held_out_quality_floors(tmp_path: Path) -> None:
 
 # Regression floors, a little under what the committed model measures (docs/benchmarks.md).
 FLOORS = {"macro_f1": 0.88, "urgent": 0.8}
+
+
+async def _ready(url: str, token: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                status = await client.get(f"{url}/status", params={"token": token}, timeout=2)
+                if status.status_code == 200 and status.json().get("model_file"):
+                    return
+            await asyncio.sleep(1)
+    pytest.fail("the second NLU replica did not become ready")
+
+
+@pytest.mark.postgres
+async def test_an_nlu_replica_killed_mid_conversation_and_restarted(
+    rasa: tuple[str, str],
+    make_settings: Any,
+    telegram: LocalTelegram,
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    """Two real replicas; one is killed (SIGKILL) while a person talks, then started again."""
+    url, token = rasa
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        second = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    replica = start_rasa(second, token, tmp_path / "second.log")
+    try:
+        await _ready(second, token)
+        settings = make_settings(
+            DATABASE_URL=postgres_url,
+            TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            NLU_URL=f"{url},{second}",
+            NLU_AUTH_TOKEN=token,
+            OPORA_NLU__TIMEOUT_SECONDS="10",
+            OPORA_NLU__PROBE_INTERVAL_SECONDS="1",
+            OPORA_SAFETY__BURST="60",
+            **webhook_env(),
+        )
+        person = LocalUser(telegram, 31338, "Max", "ru")
+
+        async def ask(times: int) -> None:
+            for _ in range(times):
+                shown = await person.say("где можно сдать тест на вич")
+                assert "Тестирование на ВИЧ" in shown[0].text
+
+        async with webhook(settings) as server:
+            metrics = server.services.metrics
+            await onboard_in_russian(person)
+
+            def served(replica_url: str) -> float:
+                sample = metrics.registry.get_sample_value(
+                    "opora_nlu_request_seconds_count", {"replica": replica_url}
+                )
+                return sample or 0.0
+
+            await ask(4)
+            assert served(url) >= 1 and served(second) >= 1
+            os.killpg(replica.pid, signal.SIGKILL)
+            replica.wait(10)
+            # Mid-conversation: every question is still understood by the model.
+            await ask(4)
+            assert [r.up for r in server.services.nlu.replicas] == [True, False]
+            answered_by_second = served(second)
+            replica = start_rasa(second, token, tmp_path / "second.log")
+            await _ready(second, token)
+            await asyncio.sleep(1.5)  # the next probe
+            assert [r.up for r in server.services.nlu.replicas] == [True, True]
+            await ask(4)
+            assert served(second) > answered_by_second
+            assert not metrics.registry.get_sample_value("opora_nlu_fallbacks_total")
+            report, healthy = await server.health()
+            assert healthy and report["status"] == "ok"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(replica.pid, signal.SIGTERM)
+        replica.wait(30)
