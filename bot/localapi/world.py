@@ -147,6 +147,8 @@ class LocalTelegram:
         # (chat id, message id) -> message, in the order they were made.
         self.messages: dict[tuple[int, int], JSON] = {}
         self.deleted: set[tuple[int, int]] = set()
+        # chat id -> its message ids, in order (to list one chat without reading them all).
+        self._chat_messages: dict[int, list[int]] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
@@ -229,6 +231,7 @@ class LocalTelegram:
             **{key: value for key, value in content.items() if value is not None},
         }
         self.messages[(chat_id, message["message_id"])] = message
+        self._chat_messages.setdefault(chat_id, []).append(message["message_id"])
         self._touch()
         return message
 
@@ -287,10 +290,11 @@ class LocalTelegram:
 
     def bot_messages(self, chat_id: int) -> list[JSON]:
         """What the bot has sent into a chat and not deleted, oldest first."""
+        keys = ((chat_id, message_id) for message_id in self._chat_messages.get(chat_id, ()))
         return [
-            message
-            for key, message in self.messages.items()
-            if key[0] == chat_id and key not in self.deleted and message["from"].get("is_bot")
+            self.messages[key]
+            for key in keys
+            if key not in self.deleted and self.messages[key]["from"].get("is_bot")
         ]
 
     async def wait_changed(self, timeout: float) -> bool:
