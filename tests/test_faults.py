@@ -316,7 +316,8 @@ async def bot_process(
         await webhook_set(telegram, 0)
         yield bot
     finally:
-        bot.stop()
+        # In a thread: the local Telegram in this loop must answer the bot's last requests.
+        await asyncio.to_thread(bot.stop)
 
 
 async def test_the_bot_killed_mid_report_and_mid_send_loses_and_doubles_nothing(
