@@ -73,6 +73,8 @@ BUTTONS = (
 )
 # Places with services in the demo directory (Almaty, Chisinau, Kyiv).
 PLACES = ((43.238, 76.945), (47.0105, 28.8638), (50.4501, 30.5234))
+# Entity markup in the training format: "[Almaty](city)" -> "Almaty".
+ENTITY = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
 CODE = re.compile(r"\b[2-9A-HJ-NP-Z]{3}-[2-9A-HJ-NP-Z]{3}\b")
 
 
@@ -88,7 +90,7 @@ def questions() -> dict[str, list[str]]:
     for lang in LANGUAGES:
         data = yaml.safe_load((ROOT / "nlu" / "tests" / f"{lang}.yml").read_text("utf-8"))
         found[lang] = [
-            line.strip()[2:]
+            ENTITY.sub(r"\1", line.strip()[2:])
             for item in data["nlu"]
             if "intent" in item
             for line in item["examples"].splitlines()
@@ -101,12 +103,14 @@ def questions() -> dict[str, list[str]]:
 class Process:
     """CPU seconds and memory of a process (and its children, for Rasa's worker)."""
 
-    def __init__(self, name: str, pid: int) -> None:
-        self.name, self.pid = name, pid
+    def __init__(self, name: str, pid: int, children: bool = True) -> None:
+        self.name, self.pid, self.children = name, pid, children
         self.peak_rss = 0
 
     def _pids(self) -> list[int]:
         pids = [self.pid]
+        if not self.children:
+            return pids
         for path in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = path.read_text().rsplit(")", 1)[1].split()
@@ -164,6 +168,7 @@ class Phase:
     seconds: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
     late: int = 0
+    kinds: dict[int, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         done = [d for d in self.deliveries if d.done_at is not None]
@@ -194,8 +199,24 @@ class Phase:
             ),
             "never_answered": len(self.deliveries) - len(done),
             "late_starts": self.late,
+            "reply_ms_by_kind": self._by_kind(replied),
             "cpu_s": {name: round(value, 1) for name, value in self.cpu.items()},
         }
+
+    def _by_kind(self, replied: list[Delivery]) -> dict[str, dict[str, float]]:
+        found: dict[str, list[float]] = {}
+        for d in replied:
+            kind = self.kinds.get(d.update_id, "?")
+            found.setdefault(kind, []).append((d.first_reply - d.first_post) * 1000)  # type: ignore[operator]
+        result = {}
+        for kind, values in found.items():
+            values.sort()
+            result[kind] = {
+                "n": len(values),
+                "p50": round(values[len(values) // 2], 1),
+                "p95": round(values[min(len(values) - 1, int(0.95 * len(values)))], 1),
+            }
+        return result
 
 
 class Crowd:
@@ -213,7 +234,11 @@ class Crowd:
         self.consultations_sent = 0
 
     def latest(self, person: Person) -> JSON:
+        """The newest bot message with inline buttons (the one a person would press on)."""
         messages = self.world.bot_messages(person.user_id)
+        for message in reversed(messages):
+            if "inline_keyboard" in (message.get("reply_markup") or {}):
+                return message
         if not messages:
             raise LookupError("the bot has not written to this person")
         return messages[-1]
@@ -262,11 +287,12 @@ class Crowd:
 
 async def one(crowd: Crowd, person: Person, kind: str, value: Any, phase: Phase) -> None:
     update_id = crowd.send(person, kind, value)
+    phase.kinds[update_id] = kind
     delivery = await crowd.world.delivery.delivered(update_id, timeout=120)
     phase.deliveries.append(delivery)
     if value == "rep:submit":
         crowd.consultations_sent += 1
-        text = crowd.latest(person).get("text") or ""
+        text = crowd.world.bot_messages(person.user_id)[-1].get("text") or ""
         crowd.codes.update(CODE.findall(text))
 
 
@@ -296,8 +322,11 @@ async def closed_loop(
 async def open_loop(
     crowd: Crowd, phase: Phase, rate: float, seconds: float, mix: dict[str, float]
 ) -> None:
-    """Updates at a fixed rate, whoever is free next; multi-step actions go on over ticks."""
+    """Updates at a fixed rate. A person in the middle of a flow (a search, a request) takes
+    the next tick, as people do; otherwise the next free person starts a new action. After
+    `seconds`, ticks go on at the same rate until every started flow is finished."""
     idle: asyncio.Queue[Person] = asyncio.Queue()
+    going_on: asyncio.Queue[Person] = asyncio.Queue()
     for person in crowd.people:
         idle.put_nowait(person)
     actions, weights = zip(*mix.items(), strict=True)
@@ -308,26 +337,28 @@ async def open_loop(
             person.plan = crowd.steps(person, crowd.random.choices(actions, weights)[0])
         kind, value = person.plan.pop(0)
         await one(crowd, person, kind, value, phase)
-        idle.put_nowait(person)
+        (going_on if person.plan else idle).put_nowait(person)
 
     start = time.monotonic()
-    for n in range(int(rate * seconds)):
+    ticks = int(rate * seconds)
+    n = 0
+    while n < ticks or tasks or not going_on.empty():
         due = start + n / rate
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         elif delay < -0.05:
             phase.late += 1
-        person = idle.get_nowait() if not idle.empty() else await idle.get()
+        n += 1
+        if not going_on.empty():
+            person = going_on.get_nowait()
+        elif n <= ticks and not idle.empty():
+            person = idle.get_nowait()
+        else:
+            continue  # past the end: only flows already started go on
         task = asyncio.create_task(step(person))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
-    # Finish started flows, so that every consultation is either sent or never begun.
-    pending = [p for p in crowd.people if p.plan]
-    while pending:
-        await asyncio.gather(*(step(p) for p in pending))
-        pending = [p for p in crowd.people if p.plan]
 
 
 async def measured(phase: Phase, processes: list[Process], body: Awaitable[None]) -> Phase:
@@ -364,6 +395,7 @@ async def main() -> None:
     parser.add_argument("--nlu-token", default="", help="its NLU_AUTH_TOKEN")
     parser.add_argument("--mix", default="text=0.5,button=0.3,search=0.1,consult=0.1")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--profile-bot", type=Path, help="run the bot under cProfile, stats here")
     args = parser.parse_args()
     mix = {k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))}
 
@@ -372,7 +404,7 @@ async def main() -> None:
     telegram = LocalBotApiServer(world)
     await telegram.start()
 
-    processes: list[Process] = [Process("driver+telegram", os.getpid())]
+    processes: list[Process] = [Process("driver+telegram", os.getpid(), children=False)]
     rasa = None
     nlu_url, nlu_token = args.nlu_url, args.nlu_token
     if not nlu_url:
@@ -413,8 +445,9 @@ async def main() -> None:
         "NLU_AUTH_TOKEN": nlu_token,
     }
     bot_log = (work / "bot.log").open("wb")
+    profile = ["-m", "cProfile", "-o", str(args.profile_bot)] if args.profile_bot else []
     bot = subprocess.Popen(  # noqa: ASYNC220 (started once, before the clock runs)
-        [sys.executable, "-m", "bot", "run", "--webhook"],
+        [sys.executable, *profile, "-m", "bot", "run", "--webhook"],
         cwd=ROOT,
         env=env,
         stdout=bot_log,
@@ -500,7 +533,8 @@ async def main() -> None:
         await sampler
         bot.send_signal(signal.SIGTERM)
         try:
-            bot.wait(30)
+            # In a thread: the local Telegram in this loop answers the bot's last requests.
+            await asyncio.to_thread(bot.wait, 30)
         except subprocess.TimeoutExpired:
             bot.kill()
         if rasa is not None:
@@ -542,7 +576,7 @@ async def main() -> None:
 def render(report: dict[str, Any]) -> str:
     lines = [
         f"{'phase':<44}{'updates':>8}{'per s':>8}{'reply p50':>10}{'p95':>7}{'p99':>7}"
-        f"{'done p95':>9}{'errors':>7}  CPU s (bot / nlu / driver)",
+        f"{'done p95':>9}{'errors':>7}  CPU s ({' / '.join(report['peak_rss_mb'])})",
     ]
     for phase in report["phases"]:
         reply, done = phase["reply_ms"], phase["done_ms"]

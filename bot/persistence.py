@@ -8,8 +8,10 @@ them to the `stored_state` table: the row key is a keyed hash of the Telegram id
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -21,6 +23,12 @@ from bot.db import Database, DatabaseUnavailable, StoredState
 __all__ = ["DatabasePersistence"]
 
 log = logging.getLogger(__name__)
+
+
+def _digest(payload: Any) -> bytes:
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
 
 USER = "user_data"
 CONVERSATION = "conversation"
@@ -41,6 +49,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         # (kind, name, key) -> payload (None: delete) of writes the database did not take.
         self._pending: dict[tuple[str, str, object], Any] = {}
         self._lock = asyncio.Lock()
+        # (kind, name, key) -> digest of the state last written, to skip unchanged writes.
+        self._written: dict[tuple[str, str, object], tuple[bytes, float]] = {}
 
     def _key(self, kind: str, name: str, key: object) -> str:
         return self.database.cipher.subject(f"{kind}/{name}", key)
@@ -65,8 +75,20 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
 
     async def _write_now(self, kind: str, name: str, key: object, payload: Any) -> None:
         self._pending.pop((kind, name, key), None)
+        # python-telegram-bot hands over a person's data after every update, changed or not
+        # (most button presses change nothing): an unchanged state is not written again
+        # within the hour (the row's updated_at still tells retention the person is active).
+        digest = None if payload is None else _digest(payload)
+        last = self._written.get((kind, name, key))
+        now = time.monotonic()
+        if digest is not None and last is not None and last[0] == digest and now - last[1] < 3600:
+            return
         try:
             await self._store(kind, name, key, payload)
+            if digest is None:
+                self._written.pop((kind, name, key), None)
+            else:
+                self._written[(kind, name, key)] = (digest, now)
         except DatabaseUnavailable:
             if not self._pending:
                 log.warning("Database unavailable: conversation states wait in memory")
@@ -106,6 +128,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
                 except DatabaseUnavailable:
                     return
                 del self._pending[(kind, name, key)]
+                self._written.pop((kind, name, key), None)
         log.info("Database back: every waiting conversation state is written")
 
     async def _load(self, kind: str, name: str) -> list[Any]:

@@ -72,7 +72,7 @@ class WebhookSettings(_Section):
     # How many updates Telegram may post at once (1-100).
     max_connections: int = Field(default=40, ge=1, le=100)
     # Updates handled at the same time; one person's updates are always handled in order.
-    concurrency: int = Field(default=64, ge=1)
+    concurrency: int = Field(default=32, ge=1)
 
     @field_validator("path")
     @classmethod
@@ -122,7 +122,7 @@ class DatabaseSettings(_Section):
     # PostgreSQL connection pool: connections kept open, extra ones allowed under load, and
     # seconds to wait for a free one. A connection is tested before use, so the bot reconnects
     # by itself after the server restarts.
-    pool_size: int = Field(default=5, ge=1)
+    pool_size: int = Field(default=20, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout_seconds: float = Field(default=10, gt=0)
     connect_timeout_seconds: int = Field(default=5, ge=1)

@@ -259,7 +259,9 @@ class LocalTelegram:
         query = {
             "id": query_id,
             "from": self.users[user_id],
-            "message": self.messages.get((message["chat"]["id"], message["message_id"]), message),
+            "message": _as_in_update(
+                self.messages.get((message["chat"]["id"], message["message_id"]), message)
+            ),
             "chat_instance": f"ci{message['chat']['id']}",
             "data": data,
         }
@@ -626,6 +628,15 @@ class LocalTelegram:
 
     def _api_logout(self, params: JSON) -> bool:
         return True
+
+
+def _as_in_update(message: JSON) -> JSON:
+    """A message as Telegram puts it into an update: only an inline keyboard is shown (a reply
+    keyboard belongs to the chat, not to the message)."""
+    markup = message.get("reply_markup")
+    if isinstance(markup, dict) and "inline_keyboard" not in markup:
+        return {key: value for key, value in message.items() if key != "reply_markup"}
+    return message
 
 
 def _as_returned(result: Any) -> Any:
