@@ -392,6 +392,11 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=30, help="updates/s of the mixed phase")
     parser.add_argument("--concurrency", type=int, default=32, help="closed-loop people at once")
     parser.add_argument("--nlu-url", help="an NLU service already running (else one is started)")
+    parser.add_argument(
+        "--fake-nlu",
+        action="store_true",
+        help="a scripted NLU in this process instead of Rasa: what the bot alone can carry",
+    )
     parser.add_argument("--nlu-token", default="", help="its NLU_AUTH_TOKEN")
     parser.add_argument("--mix", default="text=0.5,button=0.3,search=0.1,consult=0.1")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
@@ -406,8 +411,18 @@ async def main() -> None:
 
     processes: list[Process] = [Process("driver+telegram", os.getpid(), children=False)]
     rasa = None
+    fake = None
     nlu_url, nlu_token = args.nlu_url, args.nlu_token
-    if not nlu_url:
+    if args.fake_nlu:
+        sys.path.insert(0, str(ROOT))  # the fake NLU lives with the tests
+        from tests.fake_nlu import TOKEN as FAKE_TOKEN
+        from tests.fake_nlu import FakeNlu
+
+        fake = FakeNlu()
+        await fake.start()
+        fake.script.default = [("hiv_testing", 0.95)]
+        nlu_url, nlu_token = fake.url, FAKE_TOKEN
+    elif not nlu_url:
         if not RASA.exists() or not MODEL.exists():
             raise SystemExit("The NLU model is not trained: run `make setup train` first.")
         nlu_url, nlu_token = f"http://127.0.0.1:{free_port()}", secrets.token_urlsafe(16)
@@ -540,6 +555,8 @@ async def main() -> None:
         if rasa is not None:
             os.killpg(rasa.pid, signal.SIGTERM)
             rasa.wait(30)
+        if fake is not None:
+            await fake.stop()
         await telegram.stop()
 
     url = database_url.replace("postgresql+psycopg://", "postgresql://")
@@ -550,6 +567,7 @@ async def main() -> None:
 
     report = {
         "machine": f"{os.cpu_count()} CPUs, {os.uname().machine}",
+        "nlu": "fake (scripted)" if args.fake_nlu else "Rasa",
         "people": args.people,
         "phases": [phase.summary() for phase in phases],
         "peak_rss_mb": {p.name: round(p.peak_rss / 2**20) for p in processes},

@@ -102,3 +102,29 @@ def test_the_systemd_units_verify(tmp_path: Path) -> None:
     # systemd only warns about values it ignores ("Failed to parse …, ignoring"): none allowed.
     assert result.returncode == 0, result.stderr
     assert "opora" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+def test_db_check_says_what_is_wrong(postgres_url: str, tmp_path: Path) -> None:
+    from bot.crypto import generate_key
+    from tests.conftest import bot_cli
+
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OPORA_", "TELEGRAM_", "DATABASE_URL", "NLU_"))
+    }
+    key = generate_key()
+    env = {**base, "DATABASE_URL": postgres_url, "OPORA_DATA_KEY": key}
+    empty = bot_cli("db", "check", env=env)
+    assert empty.returncode == 1 and "db upgrade" in empty.stdout
+    assert bot_cli("db", "upgrade", env=env).returncode == 0
+    good = bot_cli("db", "check", env=env)
+    assert good.returncode == 0 and "the data key reads it" in good.stdout
+    other_key = bot_cli("db", "check", env={**env, "OPORA_DATA_KEY": generate_key()})
+    assert other_key.returncode == 1 and "another OPORA_DATA_KEY" in other_key.stdout
+    gone = postgres_url.rsplit("/", 1)[0].replace("5432", "1") + "/nothing"
+    down = bot_cli("db", "check", env={**env, "DATABASE_URL": gone})
+    assert down.returncode == 2 and "cannot open the database" in down.stderr
+    # The password never shows.
+    assert key not in good.stdout + good.stderr
