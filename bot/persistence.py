@@ -25,6 +25,9 @@ __all__ = ["DatabasePersistence"]
 log = logging.getLogger(__name__)
 
 
+_ABSENT = b""
+
+
 def _digest(payload: Any) -> bytes:
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
@@ -78,17 +81,16 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         # python-telegram-bot hands over a person's data after every update, changed or not
         # (most button presses change nothing): an unchanged state is not written again
         # within the hour (the row's updated_at still tells retention the person is active).
-        digest = None if payload is None else _digest(payload)
+        # The same goes for deleting a state that is already gone (empty user data is handed
+        # over as "drop it" after every update of someone with nothing stored).
+        digest = _ABSENT if payload is None else _digest(payload)
         last = self._written.get((kind, name, key))
         now = time.monotonic()
-        if digest is not None and last is not None and last[0] == digest and now - last[1] < 3600:
+        if last is not None and last[0] == digest and now - last[1] < 3600:
             return
         try:
             await self._store(kind, name, key, payload)
-            if digest is None:
-                self._written.pop((kind, name, key), None)
-            else:
-                self._written[(kind, name, key)] = (digest, now)
+            self._written[(kind, name, key)] = (digest, now)
         except DatabaseUnavailable:
             if not self._pending:
                 log.warning("Database unavailable: conversation states wait in memory")
@@ -170,11 +172,15 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
     async def forget_person(
         self, user_id: int, chat_id: int, conversation_names: list[str]
     ) -> None:
-        """Remove every stored state that belongs to this person."""
-        await self.drop_user_data(user_id)
+        """Remove every stored state that belongs to this person (always run against the
+        database, whatever was last written)."""
+        keys: list[tuple[str, str, object]] = [(USER, "", user_id)]
         # Opora's conversations are per chat and per user, so that is the only key shape.
-        for name in conversation_names:
-            await self._drop(CONVERSATION, name, json.dumps([chat_id, user_id]))
+        conversation_key = json.dumps([chat_id, user_id])
+        keys += [(CONVERSATION, name, conversation_key) for name in conversation_names]
+        for kind, name, key in keys:
+            self._written.pop((kind, name, key), None)
+            await self._write(kind, name, key, None)
 
     # Chat, bot and callback data are switched off in store_data; PTB still needs the methods.
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
