@@ -7,6 +7,7 @@ import traceback
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import OporaContext
 from bot.db import DatabaseUnavailable
@@ -27,34 +28,43 @@ async def on_error(update: object, context: OporaContext) -> None:
     context.services.ledger.failed(type(error).__name__)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    text = _apology(update, context, error)
+    if text is not None:
+        try:
+            await update.effective_chat.send_message(text)
+        except TelegramError:
+            log.warning("Could not tell update %s about the error", update_id)
+    if isinstance(error, DatabaseUnavailable):
+        # Without the database the next handlers would only fail again (and apologise again).
+        raise ApplicationHandlerStop
+
+
+def _apology(update: Update, context: OporaContext, error: Exception | None) -> str | None:
+    """What to tell the person, or None when they were already told."""
     t = translator_for(update, context)
     services = context.services
-    if isinstance(error, DatabaseUnavailable) and services.redelivered and update_id is not None:
+    update_id = update.update_id
+    if isinstance(error, DatabaseUnavailable) and services.redelivered:
         # Telegram posts the update again until it is handled: say so once, not per try.
         if update_id in services.told_to_wait:
-            return
-        services.told_to_wait.add(update_id)
+            return None
         if len(services.told_to_wait) > 10_000:
             services.told_to_wait.clear()
-        text = t.gettext(
+        services.told_to_wait.add(update_id)
+        return t.gettext(
             "Sorry, Opora is having trouble on our side. Your message is not lost: you will get "
             "the answer as soon as it is fixed. If this is an emergency, call your local "
             "emergency number."
         )
-    elif isinstance(error, DatabaseUnavailable):
-        text = t.gettext(
+    if isinstance(error, DatabaseUnavailable):
+        return t.gettext(
             "Sorry, Opora is having trouble on our side and could not save that. Please try "
             "again in a few minutes. If this is an emergency, call your local emergency number."
         )
-    else:
-        text = t.gettext(
-            "Sorry, something went wrong on our side. Please try again, or send /menu to start "
-            "over. If this is an emergency, call your local emergency number."
-        )
-    try:
-        await update.effective_chat.send_message(text)
-    except TelegramError:
-        log.warning("Could not tell update %s about the error", update_id)
+    return t.gettext(
+        "Sorry, something went wrong on our side. Please try again, or send /menu to start "
+        "over. If this is an emergency, call your local emergency number."
+    )
 
 
 def translator_for(update: Update, context: OporaContext) -> Translator:
