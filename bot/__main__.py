@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from bot import stats_cli as stats_commands
 from bot.content import cli as content_commands
 from bot.crypto import generate_key
 from bot.directory import cli as services_commands
@@ -194,6 +195,13 @@ def _services(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.stats_cli import run
+
+    _logging(settings, to_file=False)
+    return run(args, settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -235,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parse.add_argument("--lang", dest="language", default="en", help="the writer's language")
     content_commands.add_commands(commands)
     services_commands.add_commands(commands)
+    stats_commands.add_commands(commands)
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -260,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         "content": _content,
         "rotate-key": _rotate_key,
         "services": _services,
+        "stats": _stats,
     }
     return handler[args.command](args, settings)
 

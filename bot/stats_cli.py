@@ -1,0 +1,133 @@
+"""`python -m bot stats export`: the protected statistics of a period as CSV files or a workbook.
+
+The layout is for pasting into a REAct-style quarterly report: one sheet (or CSV file) per
+breakdown, each with the period, the country and the small-number rule on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bot.crypto import Cipher, load_or_create_key
+from bot.db import Database, DatabaseUnavailable
+from bot.settings import ROOT, Settings
+from bot.stats import Report, Table, case_facts
+
+__all__ = ["add_commands", "run", "write_csv", "write_xlsx"]
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stats = commands.add_parser("stats", help="programme statistics for coordinators")
+    sub = stats.add_subparsers(dest="stats_command", required=True, metavar="STATS_COMMAND")
+    export = sub.add_parser(
+        "export", help="aggregated, protected tables of a period: CSV files or an .xlsx workbook"
+    )
+    export.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
+    export.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    export.add_argument("--country", help="ISO code, e.g. KZ (default: all countries)")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
+    export.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="a directory for CSV files, or the .xlsx file to write",
+    )
+    export.add_argument(
+        "--threshold",
+        type=int,
+        default=5,
+        help="smallest count published (smaller ones are merged or hidden); at least 3",
+    )
+
+
+def _preamble(report: Report, table: Table) -> list[list[str]]:
+    where = report.country or "all countries"
+    rows = [
+        [table.title],
+        [f"Opora, {report.start.isoformat()} to {report.end.isoformat()}, {where}"],
+        [f"Counts under {report.threshold} are merged or shown as <{report.threshold}."],
+    ]
+    if table.note:
+        rows.append([table.note])
+    return [*rows, []]
+
+
+def write_csv(report: Report, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in report.tables:
+        path = directory / f"{table.key}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerows(_preamble(report, table))
+            writer.writerow(table.header)
+            writer.writerows(table.rows)
+        written.append(path)
+    return written
+
+
+def write_xlsx(report: Report, path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in report.tables:
+        sheet = book.create_sheet(table.key[:31])
+        for row in _preamble(report, table):
+            sheet.append(row)
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append(list(table.header))
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for code, label, value in table.rows:
+            # Numbers as numbers (they sum in a spreadsheet); "<5" stays text.
+            sheet.append([code, label, int(value) if value.isdigit() else value])
+        sheet.column_dimensions["A"].width = 18
+        sheet.column_dimensions["B"].width = 52
+        sheet.column_dimensions["C"].width = 22
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> Report:
+    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
+    database = Database(settings.database.url, cipher, ROOT)
+    try:
+        facts = await case_facts(database, args.start, args.end, args.country)
+    finally:
+        await database.close()
+    return Report.of(facts, args.start, args.end, args.country, args.threshold)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.end < args.start:
+        print("--to is before --from.", file=sys.stderr)
+        return 2
+    if args.threshold < 3:
+        print("--threshold below 3 would publish counts that identify people.", file=sys.stderr)
+        return 2
+    country = args.country.upper() if args.country else None
+    if country and country not in settings.countries:
+        print(f"--country must be one of {', '.join(settings.countries)}.", file=sys.stderr)
+        return 2
+    args.country = country
+    try:
+        report = asyncio.run(_report(settings, args))
+    except DatabaseUnavailable as exc:
+        print(f"Opora {exc}", file=sys.stderr)
+        return 2
+    if args.format == "csv":
+        written = write_csv(report, args.out)
+        print(f"Wrote {len(written)} tables to {args.out}/ (one CSV file per breakdown).")
+    else:
+        path = args.out if args.out.suffix == ".xlsx" else args.out.with_suffix(".xlsx")
+        write_xlsx(report, path)
+        print(f"Wrote {path} ({len(report.tables)} sheets, one per breakdown).")
+    return 0

@@ -1,0 +1,226 @@
+"""Programme statistics: exact numbers on a known set of cases, small-number protection, and the
+export coordinators paste into donor reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.cases.tables import Case
+from bot.crypto import Cipher
+from bot.db import Database
+from bot.settings import ROOT
+from bot.stats import Report, case_facts, protect_categories, protect_series
+from tests.conftest import KEY, bot_cli
+
+T0 = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _case(n: int, **fields: Any) -> Case:
+    base: dict[str, Any] = {
+        "code": f"T{n:02d}-AAA"[:7],
+        "kind": "report",
+        "client": None,
+        "language": "ru",
+        "country": "KZ",
+        "status": "new",
+        "submission": f"seed-{n}",
+        "created_at": T0,
+        "violations": [],
+        "perpetrators": [],
+        "groups": [],
+        "services_given": [],
+        "story": "Полицейские забрали документы",
+    }
+    return Case(**{**base, **fields})
+
+
+def seeded_cases() -> list[Case]:
+    """23 reports and 2 consultations in July to September 2026 (known by construction)."""
+    cases = []
+    n = 0
+
+    def add(count: int, **fields: Any) -> None:
+        nonlocal n
+        for _ in range(count):
+            n += 1
+            cases.append(_case(n, **fields))
+
+    july, august, september = T0, T0 + dt.timedelta(days=31), T0 + dt.timedelta(days=62)
+    # 12 by police (KZ, July), 6 by health workers (KZ, August), 3 by family and 2 by an
+    # employer (KG, September): 23 reports.
+    add(
+        12,
+        created_at=july,
+        perpetrators=["police"],
+        violations=["physical", "property"],
+        groups=["drugs", "ost"],
+        gender="male",
+        age_band="19-35",
+        status="resolved",
+        outcome="full",
+        qualified=True,
+        services_given=["primary_legal"],
+        first_response_at=july + dt.timedelta(hours=2),
+        closed_at=july + dt.timedelta(days=10),
+    )
+    add(
+        6,
+        created_at=august,
+        perpetrators=["health"],
+        violations=["medical_access"],
+        groups=["hiv"],
+        gender="female",
+        age_band="36-55",
+        status="in_progress",
+        qualified=True,
+        first_response_at=august + dt.timedelta(hours=6),
+    )
+    add(
+        3,
+        created_at=september,
+        country="KG",
+        perpetrators=["family"],
+        violations=["emotional"],
+        groups=["sex_work"],
+        gender="trans_female",
+        age_band="19-35",
+        status="resolved",
+        outcome="partial",
+        qualified=False,
+        first_response_at=september + dt.timedelta(hours=30),
+        closed_at=september + dt.timedelta(days=20),
+    )
+    add(2, created_at=september, country="KG", perpetrators=["employer"], violations=["other"])
+    add(2, created_at=september, kind="consultation", status="new")
+    # Outside the period: not counted.
+    add(4, created_at=T0 - dt.timedelta(days=40), perpetrators=["police"])
+    return cases
+
+
+@pytest.fixture
+async def database(database_url: str, tmp_path: Path) -> Any:
+    db = Database(database_url, Cipher(KEY), ROOT)
+    await db.migrate()
+    async with db.session() as session:
+        session.add_all(seeded_cases())
+    yield db
+    await db.close()
+
+
+START, END = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
+
+
+def rows(report: Report, key: str) -> dict[str, str]:
+    return {code: value for code, _, value in report.table(key).rows}
+
+
+async def test_numbers_match_the_seeded_cases(database: Database) -> None:
+    report = Report.of(await case_facts(database, START, END), START, END)
+    summary = rows(report, "summary")
+    assert summary["reports"] == "23"
+    assert summary["consultations"] == "<5"  # 2
+    assert summary["qualified"] == "18"
+    # 15 reports have an outcome: 12 full, 3 partial (too few to publish, even as a share).
+    assert summary["resolved_full"] == "80%"
+    assert summary["resolved_partial"] == "fewer than 5 cases"
+    # First answers: 12 x 2 h, 6 x 6 h, 3 x 30 h -> median 2 h; closing: 12 x 10 d, 3 x 20 d.
+    assert summary["first_response"] == "2.0 hours"
+    assert summary["closure"] == "10.0 days"
+    assert rows(report, "by_month") == {"2026-07": "12", "2026-08": "6", "2026-09": "5"}
+    assert rows(report, "by_perpetrator") == {"police": "12", "health": "6", "other_small": "5"}
+    assert rows(report, "by_country") == {"KZ": "18", "KG": "5"}
+    assert rows(report, "by_violation") == {
+        "physical": "12",
+        "property": "12",
+        "medical_access": "6",
+        "other_small": "5",
+    }
+    assert rows(report, "by_gender") == {"male": "12", "female": "6", "other_small": "5"}
+    # 12 full and 3 partial: the 3 alone would be given away by the total, so both merge.
+    assert rows(report, "by_outcome") == {"other_small": "15"}
+    # 15 resolved, 6 in progress, 4 new (2 reports, 2 consultations): the 4 merge with the 6.
+    assert rows(report, "by_status") == {"resolved": "15", "other_small": "10"}
+    # One country only.
+    kz = Report.of(await case_facts(database, START, END, "KZ"), START, END, "KZ")
+    assert rows(kz, "summary")["reports"] == "18"
+    assert rows(kz, "by_month") == {"2026-07": "12", "2026-08": "6", "2026-09": "0"}
+
+
+async def test_no_published_count_identifies_a_person(database: Database) -> None:
+    report = Report.of(await case_facts(database, START, END), START, END)
+    for table in report.tables:
+        for _, _, value in table.rows:
+            if value.isdigit():
+                assert value == "0" or int(value) >= 5, (table.key, value)
+    # The 3 reports by family and 2 by an employer are never shown as 3 and 2.
+    perpetrators = {label: value for _, label, value in report.table("by_perpetrator").rows}
+    assert "Partner or family" not in perpetrators and "Employer" not in perpetrators
+    # A stricter threshold hides more, never less.
+    strict = Report.of(await case_facts(database, START, END), START, END, threshold=10)
+    assert rows(strict, "by_month") == {"2026-07": "12", "2026-08": "<10", "2026-09": "<10"}
+
+
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 40), max_size=8))
+def test_categories_are_merged_until_nothing_can_be_worked_out(counts: dict[str, int]) -> None:
+    threshold = 5
+    published = protect_categories(counts, {}, threshold)
+    total = sum(counts.values())
+    numbers = [int(v) for _, _, v in published if v.isdigit()]
+    assert all(n >= threshold for n in numbers)
+    hidden = [v for _, _, v in published if not v.isdigit()]
+    if hidden:
+        # Only when everything was merged, so the hidden row is the whole total.
+        assert published == [("other_small", "Other (fewer than 5 each)", "<5")]
+        assert total < threshold
+    else:
+        assert sum(numbers) == total
+
+
+@given(st.dictionaries(st.sampled_from(["01", "02", "03", "04"]), st.integers(0, 12), min_size=1))
+def test_a_single_small_month_cannot_be_worked_out(counts: dict[str, int]) -> None:
+    cells = protect_series(counts, 5)
+    hidden = [key for key, value in cells.items() if value == "<5"]
+    nonzero = [key for key, n in counts.items() if n > 0]
+    assert len(hidden) != 1 or len(nonzero) == 1
+    for key, value in cells.items():
+        assert value == "<5" or int(value) == counts[key]
+
+
+async def test_export_as_workbook_and_csv(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "exports"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
+        "DATABASE_URL": database_url,
+        "OPORA_DATA_KEY": KEY,
+        "OPORA_DATA_DIR": str(tmp_path / "data"),
+    }
+    args = ["stats", "export", "--from", "2026-07-01", "--to", "2026-09-30"]
+    book = bot_cli(*args, "--format", "xlsx", "--out", str(out / "q3.xlsx"), env=env)
+    assert book.returncode == 0, book.stderr
+    workbook = load_workbook(out / "q3.xlsx")
+    assert workbook.sheetnames[:3] == ["summary", "by_month", "by_country"]
+    sheet = workbook["by_perpetrator"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["police", "Police", 12] in values
+    assert values[0][0] == "Who committed them"
+    csvs = bot_cli(*args, "--country", "kz", "--format", "csv", "--out", str(out / "q3"), env=env)
+    assert csvs.returncode == 0, csvs.stderr
+    month = (out / "q3" / "by_month.csv").read_text(encoding="utf-8")
+    assert "2026-07,2026-07,12" in month and "KZ" in month
+    everything = month + "".join(p.read_text("utf-8") for p in (out / "q3").glob("*.csv"))
+    # Aggregates only: no case code, no story.
+    assert "T01" not in everything and "Полицейские" not in everything
+    backwards = ["stats", "export", "--from", "2026-09-30", "--to", "2026-07-01"]
+    wrong = bot_cli(*backwards, "--out", str(out / "x"), env=env)
+    assert wrong.returncode == 2 and "before" in wrong.stderr
