@@ -18,6 +18,7 @@ from bot import (
     answers,
     case_chat,
     case_desk,
+    coordinators,
     find_service,
     forget_me,
     main_menu,
@@ -117,6 +118,7 @@ def build_application(
     application.add_handlers(answers.handlers())
     application.add_handlers(safety.handlers())
     application.add_handlers(alert.handlers())
+    application.add_handlers(coordinators.handlers())
     # A report in progress takes its own buttons, texts and locations before anything below.
     application.add_handlers(report_violation.handlers())
     application.add_handlers(find_service.handlers())

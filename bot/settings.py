@@ -174,6 +174,12 @@ class SafetySettings(_Section):
         return choices
 
 
+class StatsSettings(_Section):
+    # Smallest count published in statistics, charts and exports; smaller ones are merged or
+    # hidden so that no count points at a person.
+    threshold: int = Field(default=5, ge=3)
+
+
 class ContentSettings(_Section):
     # Where answers and translations are read from (relative paths are from the repository).
     content_dir: Path = Path("content")
@@ -193,6 +199,7 @@ class Settings(_Section):
     paralegals: ParalegalSettings
     retention: RetentionSettings
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
     # Secrets: environment only.
     bot_token: str = ""

@@ -6,8 +6,8 @@ Every published count is either 0 or at least `threshold` (default 5):
   threshold into "Other (fewer than N each)"; when that merged row is itself under the
   threshold, the smallest published category joins it until it is not (so it cannot be worked
   out by subtracting the others from a total), or everything is merged and shown as "<N";
-- a series (cases per month) shows "<N" for a small cell; a single hidden cell also hides the
-  next smallest, so it cannot be worked out from the total;
+- a series (cases per month) shows "<N" for a small cell; a single small cell also hides the
+  next smallest ("hidden"), so the small one cannot be worked out from the total;
 - a median is shown only when at least `threshold` cases go into it.
 """
 
@@ -39,6 +39,24 @@ __all__ = ["CaseFacts", "Report", "Table", "case_facts", "protect_categories", "
 OUTCOMES = {"full": "Resolved fully", "partial": "Resolved partially", "none": "Not resolved"}
 QUALIFIED = {"yes": "Qualified as a violation", "no": "Not qualified", "open": "Not assessed yet"}
 KINDS = {"report": "Reports of violations", "consultation": "Consultations"}
+# Ordered bands of the time to a first answer (keys sort in order).
+WAIT_BANDS = {
+    "1_hour": "under 1 hour",
+    "2_4_hours": "1 to 4 hours",
+    "3_day": "4 to 24 hours",
+    "4_3_days": "1 to 3 days",
+    "5_later": "over 3 days",
+}
+
+
+def _wait_band(hours: float) -> str:
+    if hours < 1:
+        return "1_hour"
+    if hours < 4:
+        return "2_4_hours"
+    if hours < 24:
+        return "3_day"
+    return "4_3_days" if hours < 72 else "5_later"
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,10 @@ async def case_facts(
     ]
 
 
+# A cell hidden only so that a small neighbour cannot be worked out from the total.
+HIDDEN = "hidden"
+
+
 def _hidden(threshold: int) -> str:
     return f"<{threshold}"
 
@@ -157,13 +179,17 @@ def protect_categories(
 def protect_series(counts: Mapping[str, int], threshold: int) -> dict[str, str]:
     """Cells of a series (cases per month), in key order; see the module's rules."""
     cells = dict(sorted(counts.items()))
-    hidden = {key for key, n in cells.items() if 0 < n < threshold}
-    if len(hidden) == 1:
+    small = {key for key, n in cells.items() if 0 < n < threshold}
+    also: set[str] = set()
+    if len(small) == 1:
         # One hidden cell and a published total give it away: hide the next smallest too.
-        candidates = sorted((n, key) for key, n in cells.items() if key not in hidden and n > 0)
+        candidates = sorted((n, key) for key, n in cells.items() if key not in small and n > 0)
         if candidates:
-            hidden.add(candidates[0][1])
-    return {key: _hidden(threshold) if key in hidden else str(n) for key, n in cells.items()}
+            also.add(candidates[0][1])
+    return {
+        key: _hidden(threshold) if key in small else HIDDEN if key in also else str(n)
+        for key, n in cells.items()
+    }
 
 
 def _months(start: dt.date, end: dt.date) -> list[str]:
@@ -269,6 +295,16 @@ class Report:
                 "Reports per month",
                 ("month", "month", "reports"),
                 [(month, month, value) for month, value in months.items()],
+            )
+        )
+        waits = Counter(_wait_band(hours) for hours in responded)
+        bands = protect_series({band: waits.get(band, 0) for band in WAIT_BANDS}, threshold)
+        report.tables.append(
+            Table(
+                "by_response",
+                "Time to a paralegal's first answer",
+                ("band", "time", "cases"),
+                [(band, WAIT_BANDS[band], value) for band, value in bands.items()],
             )
         )
         breakdowns: list[tuple[str, str, Counter[str], Mapping[str, str], str]] = [

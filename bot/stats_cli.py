@@ -18,7 +18,7 @@ from bot.db import Database, DatabaseUnavailable
 from bot.settings import ROOT, Settings
 from bot.stats import Report, Table, case_facts
 
-__all__ = ["add_commands", "run", "write_csv", "write_xlsx"]
+__all__ = ["add_commands", "run", "write_charts", "write_csv", "write_xlsx"]
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,12 +37,22 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         required=True,
         help="a directory for CSV files, or the .xlsx file to write",
     )
+    _add_sample(sub)
     export.add_argument(
         "--threshold",
         type=int,
-        default=5,
-        help="smallest count published (smaller ones are merged or hidden); at least 3",
+        default=None,
+        help="smallest count published (smaller ones are merged or hidden); at least 3; "
+        "default: stats.threshold in config.yml",
     )
+
+
+def _add_sample(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sample = sub.add_parser(
+        "sample", help="the export of made-up demo cases (docs/stats/ is made with this)"
+    )
+    sample.add_argument("--out", type=Path, required=True, help="directory to write")
+    sample.add_argument("--cases", type=int, default=600)
 
 
 def _preamble(report: Report, table: Table) -> list[list[str]]:
@@ -106,10 +116,41 @@ async def _report(settings: Settings, args: argparse.Namespace) -> Report:
     return Report.of(facts, args.start, args.end, args.country, args.threshold)
 
 
+async def _sample_report(count: int, start: dt.date, end: dt.date) -> Report:
+    import tempfile
+
+    from bot.crypto import generate_key
+    from bot.stats_demo import demo_cases
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database(f"sqlite:///{folder}/demo.sqlite3", Cipher(generate_key()), ROOT)
+        try:
+            await database.migrate()
+            async with database.session() as session:
+                session.add_all(demo_cases(count, start, end))
+            facts = await case_facts(database, start, end)
+        finally:
+            await database.close()
+    return Report.of(facts, start, end)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.stats_command == "sample":
+        start, end = dt.date(2026, 1, 1), dt.date(2026, 9, 30)
+        report = asyncio.run(_sample_report(args.cases, start, end))
+        write_xlsx(report, args.out / "sample-export.xlsx")
+        write_csv(report, args.out / "csv")
+        pictures = write_charts(report, args.out / "charts")
+        print(
+            f"Wrote the sample export of {args.cases} made-up cases and {len(pictures)} charts "
+            f"to {args.out}/."
+        )
+        return 0
     if args.end < args.start:
         print("--to is before --from.", file=sys.stderr)
         return 2
+    if args.threshold is None:
+        args.threshold = settings.stats.threshold
     if args.threshold < 3:
         print("--threshold below 3 would publish counts that identify people.", file=sys.stderr)
         return 2
@@ -125,9 +166,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.format == "csv":
         written = write_csv(report, args.out)
-        print(f"Wrote {len(written)} tables to {args.out}/ (one CSV file per breakdown).")
+        pictures = write_charts(report, args.out)
+        print(
+            f"Wrote {len(written)} tables (one CSV file per breakdown) and {len(pictures)} "
+            f"charts to {args.out}/."
+        )
     else:
         path = args.out if args.out.suffix == ".xlsx" else args.out.with_suffix(".xlsx")
         write_xlsx(report, path)
-        print(f"Wrote {path} ({len(report.tables)} sheets, one per breakdown).")
+        pictures = write_charts(report, path.with_name(f"{path.stem}-charts"))
+        print(
+            f"Wrote {path} ({len(report.tables)} sheets, one per breakdown) and "
+            f"{len(pictures)} charts to {path.with_name(f'{path.stem}-charts')}/."
+        )
     return 0
+
+
+def write_charts(report: Report, directory: Path) -> list[Path]:
+    from bot.stats_charts import charts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chart in charts(report):
+        path = directory / f"{chart.key}.png"
+        path.write_bytes(chart.png)
+        written.append(path)
+    return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,13 @@ from hypothesis import strategies as st
 from bot.cases.tables import Case
 from bot.crypto import Cipher
 from bot.db import Database
+from bot.localapi.client import LocalUser, settle
+from bot.localapi.world import LocalTelegram
+from bot.runner import serving
 from bot.settings import ROOT
 from bot.stats import Report, case_facts, protect_categories, protect_series
-from tests.conftest import KEY, bot_cli
+from tests.conftest import KEY, bot_cli, bot_settings
+from tests.fake_nlu import FakeNlu
 
 T0 = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -117,6 +122,18 @@ async def database(database_url: str, tmp_path: Path) -> Any:
 START, END = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
 
 
+def chart_title(path: Path) -> str:
+    from PIL import Image
+
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.size[0] >= 600
+        return str(image.info["Title"])
+
+
 def rows(report: Report, key: str) -> dict[str, str]:
     return {code: value for code, _, value in report.table(key).rows}
 
@@ -165,6 +182,15 @@ async def test_no_published_count_identifies_a_person(database: Database) -> Non
     # A stricter threshold hides more, never less.
     strict = Report.of(await case_facts(database, START, END), START, END, threshold=10)
     assert rows(strict, "by_month") == {"2026-07": "12", "2026-08": "<10", "2026-09": "<10"}
+    # 12 first answers within 4 hours, 6 within a day, 3 within 3 days: the 3 are hidden, and
+    # so are the 6, or the 3 would follow from the total.
+    assert rows(report, "by_response") == {
+        "1_hour": "0",
+        "2_4_hours": "12",
+        "3_day": "hidden",
+        "4_3_days": "<5",
+        "5_later": "0",
+    }
 
 
 @given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 40), max_size=8))
@@ -186,11 +212,12 @@ def test_categories_are_merged_until_nothing_can_be_worked_out(counts: dict[str,
 @given(st.dictionaries(st.sampled_from(["01", "02", "03", "04"]), st.integers(0, 12), min_size=1))
 def test_a_single_small_month_cannot_be_worked_out(counts: dict[str, int]) -> None:
     cells = protect_series(counts, 5)
-    hidden = [key for key, value in cells.items() if value == "<5"]
+    hidden = [key for key, value in cells.items() if not value.isdigit()]
     nonzero = [key for key, n in counts.items() if n > 0]
     assert len(hidden) != 1 or len(nonzero) == 1
     for key, value in cells.items():
-        assert value == "<5" or int(value) == counts[key]
+        assert value in {"<5", "hidden"} or int(value) == counts[key]
+        assert value != "<5" or 0 < counts[key] < 5
 
 
 async def test_export_as_workbook_and_csv(
@@ -209,7 +236,17 @@ async def test_export_as_workbook_and_csv(
     book = bot_cli(*args, "--format", "xlsx", "--out", str(out / "q3.xlsx"), env=env)
     assert book.returncode == 0, book.stderr
     workbook = load_workbook(out / "q3.xlsx")
-    assert workbook.sheetnames[:3] == ["summary", "by_month", "by_country"]
+    assert workbook.sheetnames[0] == "summary"
+    assert {"by_month", "by_country", "by_perpetrator", "by_response"} <= set(workbook.sheetnames)
+    # The charts beside it: valid PNGs with their titles inside.
+    titles = {chart_title(path) for path in (out / "q3-charts").glob("*.png")}
+    assert titles == {
+        "Reports of violations per month",
+        "Violations reported",
+        "Who committed the violations",
+        "Outcomes of closed reports",
+        "Time to a paralegal's first answer",
+    }
     sheet = workbook["by_perpetrator"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert ["police", "Police", 12] in values
@@ -224,3 +261,65 @@ async def test_export_as_workbook_and_csv(
     backwards = ["stats", "export", "--from", "2026-09-30", "--to", "2026-07-01"]
     wrong = bot_cli(*backwards, "--out", str(out / "x"), env=env)
     assert wrong.returncode == 2 and "before" in wrong.stderr
+
+
+COORDINATOR, CLIENT = 9401, 9402
+
+
+async def test_stats_in_telegram_for_coordinators_only(
+    database: Database,
+    make_settings: Any,
+    database_url: str,
+    telegram: LocalTelegram,
+    nlu: FakeNlu,
+) -> None:
+    settings = bot_settings(
+        make_settings,
+        database_url,
+        telegram,
+        nlu,
+        OPORA_PARALEGALS__COORDINATORS=f"[{COORDINATOR}]",
+    )
+    coordinator = LocalUser(telegram, COORDINATOR, "Dana", "en")
+    client = LocalUser(telegram, CLIENT, "Ann", "ru")
+    async with serving(settings):
+        refused = await client.say("/stats 2026-Q3")
+        assert [shown.text for shown in refused] == [
+            "Эта команда только для координаторов программы."
+        ]
+        shown = await coordinator.say("/stats 2026-Q3 kz", timeout=30)
+        deadline = time.monotonic() + 30
+        while len(telegram.uploads) < 5 and time.monotonic() < deadline:
+            await settle(telegram)  # the charts come one after another
+        usage = await coordinator.say("/stats last-year")
+    summary = shown[0].text
+    assert "2026-07-01 to 2026-09-30, KZ" in summary
+    assert "Reports of violations: 18" in summary
+    assert "Median time to a paralegal's first answer: 2.0 hours" in summary
+    photos = [s.raw for s in coordinator.messages() if "photo" in s.raw]
+    assert [p["caption"] for p in photos] == [
+        "Reports of violations per month",
+        "Violations reported",
+        "Who committed the violations",
+        "Outcomes of closed reports",
+        "Time to a paralegal's first answer",
+    ]
+    for photo in photos:
+        content = telegram.uploads[photo["photo"][0]["file_id"]]
+        assert content.startswith(b"\x89PNG\r\n\x1a\n") and photo["photo"][0]["width"] == 800
+    assert usage[-1].text.startswith("Use: /stats [period] [country]")
+    # The client saw no numbers and no charts.
+    assert not [s for s in client.messages() if "photo" in s.raw or "18" in s.text]
+
+
+def test_periods() -> None:
+    from bot.coordinators import parse_period
+
+    today = dt.date(2026, 12, 5)
+    assert parse_period("2026-Q4", today) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert parse_period("2026-q1", today) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert parse_period("2026-02", today) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert parse_period("2025", today) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert parse_period("30d", today) == (dt.date(2026, 11, 6), today)
+    assert parse_period("2026-13", today) is None
+    assert parse_period("yesterday", today) is None

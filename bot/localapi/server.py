@@ -83,6 +83,9 @@ class _MethodHandler(RequestHandler):
                 self.request.body,
                 self.request.headers.get("Content-Type", ""),
             )
+            # Uploaded files (multipart): the bytes, as Telegram would receive them.
+            for name, files in self.request.files.items():
+                params[name] = {"filename": files[-1].filename, "content": files[-1].body}
             result = await self.world.call(method, params)
         except ApiError as error:
             self.set_status(error.code)
