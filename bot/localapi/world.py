@@ -492,8 +492,12 @@ class LocalTelegram:
             file_id, width, height = photo, 90, 90
         else:
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        size = {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": width,
-                "height": height}
+        size = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "width": width,
+            "height": height,
+        }
         caption = params.get("caption")
         if caption is not None:
             caption = str(caption)
