@@ -138,12 +138,18 @@ def build_application(
         jobs.run_repeating(case_desk.reannounce, interval=interval, first=interval)
         sweep = settings.safety.sweep_interval_seconds
         jobs.run_repeating(safety.sweep, interval=sweep, first=min(1.0, sweep))
+        jobs.run_repeating(_write_usage, interval=60, first=60)
         jobs.run_repeating(
             retention.retention_job,
             interval=24 * 3600,
             first=settings.safety.retention_first_run_seconds,
         )
     return application
+
+
+async def _write_usage(context: Any) -> None:
+    """Usage counts (bot.usage) go to the database once a minute."""
+    await context.bot_data.services.usage.flush()
 
 
 async def _publish_commands(application: OporaApplication, services: Services) -> None:

@@ -41,6 +41,10 @@ class Person:
     onboarded: bool
     # A town remembered for service searches, if the person agreed: {"city", "country", ...}.
     area: dict[str, Any] | None = None
+    # Opted in to keeping misunderstood messages for the editors (bot.usage).
+    improve_nlu: bool = False
+    # This is their first message today (a "conversation" in the usage counts).
+    new_today: bool = False
 
 
 class OporaContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], BotData]):

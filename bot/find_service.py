@@ -215,6 +215,8 @@ async def _results(
     """Search, widening the radius; keep only the result ids and distances for "More"."""
     directory = context.services.directory
     types = tuple(search["types"])
+    for kind in types or ("all",):
+        context.services.usage.note("service_search", context.person.language, kind)
     found: list[Found] = []
     radius = RADII_KM[0]
     for radius in RADII_KM:

@@ -161,7 +161,7 @@ async def _privacy(update: Update, context: OporaContext) -> None:
     await show(
         update,
         privacy_notice(t, services.settings),
-        keyboard(*safety_rows(t, period)),
+        keyboard(*safety_rows(t, period, context.person.improve_nlu)),
     )
 
 

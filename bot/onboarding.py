@@ -83,7 +83,9 @@ async def _language_chosen(update: Update, context: OporaContext) -> State:
     assert update.callback_query is not None and update.callback_query.data
     code = _supported(update, context)
     services = context.services
-    await save_choices(database=services.database, person=context.person, language=code)
+    if await save_choices(database=services.database, person=context.person, language=code):
+        # A newcomer's first day is a conversation too (later days count in bot.people).
+        services.usage.note("conversation", code)
     context.set_person(context.person)
     t = context.t
     await show(

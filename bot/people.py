@@ -21,6 +21,7 @@ __all__ = [
     "load_person",
     "save_area",
     "save_choices",
+    "save_improve_nlu",
     "subject_of",
 ]
 
@@ -30,10 +31,12 @@ async def load_person(
 ) -> Person:
     """The person's profile, or a fresh one from Telegram's language; notes today's visit."""
     today = dt.date.today()
+    new_today = False
     async with database.session() as session:
         profile = await session.scalar(select(Profile).where(Profile.subject == subject))
         if profile is not None and profile.last_seen_on != today:
             profile.last_seen_on = today
+            new_today = True
     if profile is None:
         return Person(subject, negotiate(None, telegram_language, languages), None, False)
     return Person(
@@ -42,6 +45,8 @@ async def load_person(
         country=profile.country,
         onboarded=profile.onboarded,
         area=profile.area,
+        improve_nlu=profile.improve_nlu,
+        new_today=new_today,
     )
 
 
@@ -52,19 +57,32 @@ async def save_choices(
     language: str | None = None,
     country: str | None = None,
     onboarded: bool | None = None,
-) -> None:
-    """Store what the person chose; creates their profile on the first choice."""
+) -> bool:
+    """Store what the person chose; creates their profile on the first choice (then True)."""
+    created = False
     async with database.session() as session:
         profile = await session.scalar(select(Profile).where(Profile.subject == person.subject))
         if profile is None:
             profile = Profile(subject=person.subject, language=person.language, onboarded=False)
             session.add(profile)
+            created = True
         if language is not None:
             profile.language = person.language = language
         if country is not None:
             profile.country = person.country = country
         if onboarded is not None:
             profile.onboarded = person.onboarded = onboarded
+    return created
+
+
+async def save_improve_nlu(*, database: Database, person: Person, improve: bool) -> None:
+    """The person's answer to "help improve Opora" (keep misunderstood messages)."""
+    async with database.session() as session:
+        profile = await session.scalar(select(Profile).where(Profile.subject == person.subject))
+        if profile is None:
+            profile = Profile(subject=person.subject, language=person.language, onboarded=False)
+            session.add(profile)
+        profile.improve_nlu = person.improve_nlu = improve
 
 
 async def save_area(*, database: Database, person: Person, area: dict[str, Any] | None) -> None:
@@ -96,6 +114,8 @@ async def _identify(update: object, context: OporaContext) -> None:
         languages=services.settings.languages,
     )
     context.set_person(person)
+    if person.new_today:
+        services.usage.note("conversation", person.language)
 
 
 def handlers() -> Handlers:

@@ -20,7 +20,9 @@ from bot.cases.store import CLOSED
 from bot.cases.tables import Case, CaseEvent
 from bot.context import OporaContext
 from bot.db import Database, Profile, StoredState
+from bot.db.models import NluSample
 from bot.settings import RetentionSettings
+from bot.usage import SAMPLE_DAYS
 
 __all__ = ["Retained", "apply_retention", "retention_job"]
 
@@ -32,6 +34,7 @@ class Retained:
     cases_anonymised: int
     profiles_deleted: int
     states_deleted: int
+    samples_deleted: int = 0
 
 
 async def apply_retention(
@@ -75,10 +78,14 @@ async def apply_retention(
         states = await session.execute(
             delete(StoredState).where(StoredState.updated_at < inactive_before)
         )
+        samples = await session.execute(
+            delete(NluSample).where(NluSample.created_at < now - dt.timedelta(days=SAMPLE_DAYS))
+        )
     result = Retained(
         cases_anonymised=len(old_cases),
         profiles_deleted=int(profiles.rowcount or 0),  # type: ignore[attr-defined]
         states_deleted=int(states.rowcount or 0),  # type: ignore[attr-defined]
+        samples_deleted=int(samples.rowcount or 0),  # type: ignore[attr-defined]
     )
     log.info(
         "Retention: %d closed cases anonymised, %d inactive profiles and %d stored states deleted",

@@ -24,7 +24,9 @@ from bot.context import Handlers, OporaContext
 from bot.errors import translator_for
 from bot.i18n import Translator
 from bot.observe import ignore
+from bot.people import save_improve_nlu
 from bot.replies import acknowledge, button, keyboard, send, show
+from bot.usage import SAMPLE_DAYS
 
 __all__ = [
     "delete_due",
@@ -209,15 +211,26 @@ def duration(t: Translator, seconds: int) -> str:
     return t.ngettext("{n} second", "{n} seconds", seconds).format(n=seconds)
 
 
-def safety_rows(t: Translator, period: int | None) -> list[list[InlineKeyboardButton]]:
+def safety_rows(
+    t: Translator, period: int | None, improve: bool = False
+) -> list[list[InlineKeyboardButton]]:
     """The buttons under the privacy notice."""
     state = duration(t, period) if period else t.gettext("off")
+    improving = (
+        t.gettext("Help improve Opora: yes") if improve else t.gettext("Help improve Opora: no")
+    )
     return [
         [button("🧹 " + t.gettext("Clear this chat now"), "safety:wipe")],
         [
             button(
                 "⏱ " + t.gettext("Disappearing messages: {state}").format(state=state),
                 "safety:disappear",
+            )
+        ],
+        [
+            button(
+                "🛠 " + improving,
+                "safety:improve",
             )
         ],
         [button("🗑 " + t.gettext("Erase my data"), "menu:erase")],
@@ -276,7 +289,39 @@ async def _disappear_chosen(update: Update, context: OporaContext) -> None:
         ).format(time=duration(t, seconds))
     else:
         text = t.gettext("Disappearing messages are off. Messages stay until you delete them.")
-    await show(update, text, keyboard(*safety_rows(t, seconds)))
+    await show(update, text, keyboard(*safety_rows(t, seconds, context.person.improve_nlu)))
+
+
+async def _improve_menu(update: Update, context: OporaContext) -> None:
+    """What "help improve Opora" keeps, and the choice."""
+    t = context.t
+    on = context.person.improve_nlu
+    text = t.gettext(
+        "When Opora does not understand a message, the editors can teach it, if they see the "
+        "words. If you agree, such messages are kept for {days} days, encrypted and without "
+        "anything that says who wrote them, then deleted. Everything else stays as before."
+    ).format(days=SAMPLE_DAYS)
+    rows = [
+        [button(("✅ " if on else "") + t.gettext("Yes, keep such messages"), "safety:improve:on")],
+        [button(("✅ " if not on else "") + t.gettext("No, thank you"), "safety:improve:off")],
+    ]
+    await show(update, "🛠 " + text, keyboard(*rows))
+
+
+async def _improve_chosen(update: Update, context: OporaContext) -> None:
+    assert update.callback_query is not None and update.callback_query.data
+    t = context.t
+    improve = update.callback_query.data.endswith(":on")
+    await save_improve_nlu(
+        database=context.services.database, person=context.person, improve=improve
+    )
+    text = (
+        t.gettext("Thank you. Messages Opora does not understand are kept for the editors.")
+        if improve
+        else t.gettext("Done. Messages Opora does not understand are not kept.")
+    )
+    period = await context.services.messages.period(context.person.subject)
+    await show(update, text, keyboard(*safety_rows(t, period, improve)))
 
 
 def handlers() -> Handlers:
@@ -286,4 +331,6 @@ def handlers() -> Handlers:
         CallbackQueryHandler(_wipe, pattern=r"^safety:wipe$"),
         CallbackQueryHandler(_disappear_menu, pattern=r"^safety:disappear$"),
         CallbackQueryHandler(_disappear_chosen, pattern=r"^safety:dis:(off|\d{1,6})$"),
+        CallbackQueryHandler(_improve_menu, pattern=r"^safety:improve$"),
+        CallbackQueryHandler(_improve_chosen, pattern=r"^safety:improve:(on|off)$"),
     ]

@@ -18,6 +18,7 @@ from bot.observe import Ledger
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import RateLimiter
 from bot.settings import ROOT, Settings
+from bot.usage import Usage
 
 __all__ = ["Services"]
 
@@ -35,6 +36,7 @@ class Services:
     ledger: Ledger
     rate_limiter: RateLimiter
     metrics: Metrics
+    usage: Usage
     # Webhook mode: an update that failed for want of the database is posted again by Telegram.
     redelivered: bool = False
     # Updates whose sender was already told to wait for the database (said once, not per try).
@@ -76,6 +78,7 @@ class Services:
             ledger=Ledger(metrics=metrics),
             metrics=metrics,
             rate_limiter=RateLimiter(settings.safety.burst, settings.safety.per_minute),
+            usage=Usage(database),
         )
 
     async def open(self) -> None:
@@ -84,5 +87,8 @@ class Services:
         await self.nlu.open(probe=True)
 
     async def close(self) -> None:
-        await self.nlu.close()
+        try:
+            await self.usage.flush()
+        finally:
+            await self.nlu.close()
         await self.database.close()

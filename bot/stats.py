@@ -33,8 +33,17 @@ from bot.cases.categories import (
 )
 from bot.cases.tables import Case
 from bot.db import Database
+from bot.db.models import UsageCount
 
-__all__ = ["CaseFacts", "Report", "Table", "case_facts", "protect_categories", "protect_series"]
+__all__ = [
+    "CaseFacts",
+    "Report",
+    "Table",
+    "case_facts",
+    "protect_categories",
+    "protect_series",
+    "usage_counts",
+]
 
 OUTCOMES = {"full": "Resolved fully", "partial": "Resolved partially", "none": "Not resolved"}
 QUALIFIED = {"yes": "Qualified as a violation", "no": "Not qualified", "open": "Not assessed yet"}
@@ -148,6 +157,18 @@ async def case_facts(
 
 # A cell hidden only so that a small neighbour cannot be worked out from the total.
 HIDDEN = "hidden"
+
+
+async def usage_counts(
+    database: Database, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, str, str, int]]:
+    """The usage counts (bot.usage) of the weeks that begin from `start` to `end`."""
+    query = select(
+        UsageCount.week, UsageCount.metric, UsageCount.language, UsageCount.key, UsageCount.count
+    ).where(UsageCount.week >= start - dt.timedelta(days=6), UsageCount.week <= end)
+    async with database.session() as session:
+        rows = (await session.execute(query)).all()
+    return [(week, metric, language, key, int(n)) for week, metric, language, key, n in rows]
 
 
 def _hidden(threshold: int) -> str:
@@ -356,6 +377,68 @@ class Report:
             rows = protect_categories(counts, {"not_given": "Not given", **labels}, threshold)
             report.tables.append(Table(key, title, ("code", "category", "count"), rows, note))
         return report
+
+    def add_usage(self, counts: list[tuple[dt.date, str, str, str, int]]) -> None:
+        """Tables of how the bot was used: (week, metric, language, key, count) rows."""
+        threshold = self.threshold
+        per_week: Counter[str] = Counter()
+        intents: Counter[str] = Counter()
+        searched: Counter[str] = Counter()
+        texts: Counter[str] = Counter()
+        unplaced: Counter[str] = Counter()
+        for week, metric, language, key, n in counts:
+            if metric == "conversation":
+                per_week[f"{week.isoformat()} {language}"] += n
+            elif metric == "intent":
+                intents[key] += n
+            elif metric == "service_search":
+                searched[key] += n
+            elif metric == "free_text":
+                texts[language] += n
+            elif metric in {"not_placed", "did_you_mean"}:
+                unplaced[language] += n
+        self.tables.append(
+            Table(
+                "usage_conversations",
+                "Conversations per week and language",
+                ("week_language", "week (Monday) and language", "conversations"),
+                [(key, key, value) for key, value in protect_series(per_week, threshold).items()],
+                "A conversation is a person's first message of a day.",
+            )
+        )
+        self.tables.append(
+            Table(
+                "usage_intents",
+                "Questions asked, by topic",
+                ("intent", "topic", "messages"),
+                protect_categories(intents, {}, threshold),
+            )
+        )
+        shares = []
+        for language in sorted(texts):
+            whole, part = texts[language], unplaced[language]
+            if whole < threshold or 0 < part < threshold:
+                value = f"fewer than {threshold} messages"
+            else:
+                value = f"{100 * part / whole:.0f}% of {whole}"
+            shares.append((language, language, value))
+        self.tables.append(
+            Table(
+                "usage_not_understood",
+                "Messages the NLU could not place, by language",
+                ("language", "language", "share"),
+                shares,
+                "Not placed: answered with 'I did not understand' or 'Did you mean…'.",
+            )
+        )
+        self.tables.append(
+            Table(
+                "usage_services",
+                "Services searched, by type",
+                ("type", "type", "searches"),
+                protect_categories(searched, {}, threshold),
+            )
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -11,12 +11,13 @@ import asyncio
 import csv
 import datetime as dt
 import sys
+from collections import Counter
 from pathlib import Path
 
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database, DatabaseUnavailable
 from bot.settings import ROOT, Settings
-from bot.stats import Report, Table, case_facts
+from bot.stats import Report, Table, case_facts, usage_counts
 
 __all__ = ["add_commands", "run", "write_charts", "write_csv", "write_xlsx"]
 
@@ -38,12 +39,27 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="a directory for CSV files, or the .xlsx file to write",
     )
     _add_sample(sub)
+    _add_nlu(sub)
     export.add_argument(
         "--threshold",
         type=int,
         default=None,
         help="smallest count published (smaller ones are merged or hidden); at least 3; "
         "default: stats.threshold in config.yml",
+    )
+
+
+def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nlu = sub.add_parser(
+        "nlu",
+        help="for content editors: what the NLU misunderstood, per language, in recent weeks",
+    )
+    nlu.add_argument("--weeks", type=int, default=1, help="this week and the ones before (1)")
+    nlu.add_argument("--lang", help="one language only")
+    nlu.add_argument(
+        "--texts",
+        action="store_true",
+        help="also print the kept texts (only from people who opted in; kept 30 days)",
     )
 
 
@@ -110,10 +126,16 @@ async def _report(settings: Settings, args: argparse.Namespace) -> Report:
     cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
     database = Database(settings.database.url, cipher, ROOT)
     try:
+        await database.migrate()  # as the bot does on start: an older schema is brought up
         facts = await case_facts(database, args.start, args.end, args.country)
+        usage = [] if args.country else await usage_counts(database, args.start, args.end)
     finally:
         await database.close()
-    return Report.of(facts, args.start, args.end, args.country, args.threshold)
+    report = Report.of(facts, args.start, args.end, args.country, args.threshold)
+    if not args.country:
+        # Usage is counted per language, not per country: only in the all-countries export.
+        report.add_usage(usage)
+    return report
 
 
 async def _sample_report(count: int, start: dt.date, end: dt.date) -> Report:
@@ -134,7 +156,76 @@ async def _sample_report(count: int, start: dt.date, end: dt.date) -> Report:
     return Report.of(facts, start, end)
 
 
+async def _misunderstood(settings: Settings, args: argparse.Namespace) -> list[str]:
+    from sqlalchemy import select
+
+    from bot.db.models import NluSample
+    from bot.usage import week_of
+
+    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
+    database = Database(settings.database.url, cipher, ROOT)
+    today = dt.datetime.now(dt.UTC).date()
+    first = week_of(today) - dt.timedelta(weeks=max(1, args.weeks) - 1)
+    try:
+        await database.migrate()  # as the bot does on start: an older schema is brought up
+        counts = await usage_counts(database, first, today)
+        samples: list[NluSample] = []
+        if args.texts:
+            since = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+            async with database.session() as session:
+                samples = list(
+                    await session.scalars(
+                        select(NluSample)
+                        .where(NluSample.created_at >= since)
+                        .order_by(NluSample.language, NluSample.created_at)
+                    )
+                )
+    finally:
+        await database.close()
+    by_language: dict[str, Counter[tuple[str, str]]] = {}
+    for _week, metric, language, key, n in counts:
+        if args.lang and language != args.lang:
+            continue
+        by_language.setdefault(language, Counter())[(metric, key)] += n
+    lines = [f"Weeks from {first.isoformat()} to today: what the NLU did not understand."]
+    for language in sorted(by_language):
+        seen = by_language[language]
+        texts = sum(n for (metric, _), n in seen.items() if metric == "free_text")
+        unplaced = sum(n for (metric, _), n in seen.items() if metric == "not_placed")
+        unsure = sum(n for (metric, _), n in seen.items() if metric == "did_you_mean")
+
+        def share(n: int, texts: int = texts) -> str:
+            return f" ({100 * n / texts:.0f}%)" if texts else ""
+
+        lines += [
+            "",
+            f"{language}: {texts} free-text messages; not placed {unplaced}{share(unplaced)}; "
+            f'"Did you mean" {unsure}{share(unsure)}',
+        ]
+        for metric, title in (
+            ("did_you_mean", "best guesses when unsure (the topics most often confused)"),
+            ("chosen", 'picked from "Did you mean"'),
+        ):
+            top = Counter({key: n for (m, key), n in seen.items() if m == metric}).most_common(8)
+            if top:
+                lines.append(f"  {title}: " + ", ".join(f"{key} {n}" for key, n in top))
+        kept = [sample for sample in samples if sample.language == language]
+        if kept:
+            lines.append(f"  kept texts ({len(kept)}, from people who opted in):")
+            for sample in kept:
+                guess = f" → {sample.guess}" if sample.guess else ""
+                lines.append(f"    [{sample.reason}{guess}] {sample.text}")
+    return lines
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.stats_command == "nlu":
+        try:
+            print("\n".join(asyncio.run(_misunderstood(settings, args))))
+        except DatabaseUnavailable as exc:
+            print(f"Opora {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.stats_command == "sample":
         start, end = dt.date(2026, 1, 1), dt.date(2026, 9, 30)
         report = asyncio.run(_sample_report(args.cases, start, end))

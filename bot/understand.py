@@ -94,11 +94,15 @@ async def _free_text(update: Update, context: OporaContext) -> None:
         return
     keywords = context.services.keywords
     language = context.person.language
+    usage = context.services.usage
+    usage.note("free_text", language)
     try:
         understood = await context.services.nlu.parse(text, language)
     except NluUnavailable:
+        usage.note("nlu_down", language)
         keyword_intent = keywords.match(text, language)
         if keyword_intent is not None:
+            usage.note("intent", language, keyword_intent)
             await route_intent(update, context, keyword_intent)
             return
         await send(
@@ -117,21 +121,37 @@ async def _free_text(update: Update, context: OporaContext) -> None:
         if guess.name in URGENT_INTENTS and guess.confidence >= URGENT_THRESHOLD
     ]
     if urgent:
+        usage.note("intent", language, urgent[0].name)
         await route_intent(update, context, urgent[0].name)
     elif keywords.matches(DETAINED_NOW, text, language):
         # Stopped, searched or detained right now: the short card and the alert button first.
+        usage.note("intent", language, DETAINED_NOW)
         await route_intent(update, context, DETAINED_NOW)
     elif top.confidence >= threshold or top.name == "out_of_scope":
+        if top.name == "out_of_scope":
+            _misunderstood(context, "not_placed", None, text)
+        else:
+            usage.note("intent", language, top.name)
         entities = {e.entity: e.value for e in understood.entities}
         await route_intent(update, context, top.name, entities)
     else:
+        _misunderstood(context, "did_you_mean", top.name, text)
         await _did_you_mean(update, context, list(understood.ranking))
+
+
+def _misunderstood(context: OporaContext, reason: str, guess: str | None, text: str) -> None:
+    """Count a message the NLU could not place; keep its text only if the person opted in."""
+    person = context.person
+    context.services.usage.note(reason, person.language, guess or "")
+    if person.improve_nlu:
+        context.services.usage.sample(person.language, reason, guess, text)
 
 
 async def _suggestion_chosen(update: Update, context: OporaContext) -> None:
     """A "Did you mean" button."""
     assert update.callback_query is not None
     await acknowledge(update.callback_query)
+    context.services.usage.note("chosen", context.person.language, chosen(update))
     await route_intent(update, context, chosen(update))
 
 

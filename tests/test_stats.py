@@ -20,7 +20,7 @@ from bot.localapi.client import LocalUser, settle
 from bot.localapi.world import LocalTelegram
 from bot.runner import serving
 from bot.settings import ROOT
-from bot.stats import Report, case_facts, protect_categories, protect_series
+from bot.stats import Report, case_facts, protect_categories, protect_series, usage_counts
 from tests.conftest import KEY, bot_cli, bot_settings
 from tests.fake_nlu import FakeNlu
 
@@ -323,3 +323,72 @@ def test_periods() -> None:
     assert parse_period("30d", today) == (dt.date(2026, 11, 6), today)
     assert parse_period("2026-13", today) is None
     assert parse_period("yesterday", today) is None
+
+
+async def test_usage_is_counted_and_only_opted_in_texts_are_kept(
+    make_settings: Any, database_url: str, telegram: LocalTelegram, nlu: FakeNlu, tmp_path: Path
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from bot.db.database import resolve_url
+    from bot.retention import apply_retention
+
+    nlu.script.answers["where can i get tested"] = [("hiv_testing", 0.97)]
+    nlu.script.answers["blorp zib test"] = [("hiv_testing", 0.3), ("pep", 0.25)]
+    settings = bot_settings(make_settings, database_url, telegram, nlu)
+    helper = LocalUser(telegram, 9501, "A", "en")
+    other = LocalUser(telegram, 9502, "B", "en")
+    async with serving(settings) as application:
+        for person in (helper, other):
+            await person.say("/start")
+            await person.press("English")
+            await person.press("Moldova")
+            await person.press("Understood")
+        await helper.say("/privacy")
+        shown = await helper.press("Help improve Opora")
+        assert "30 days" in shown[0].text
+        shown = await helper.press("Yes, keep such messages")
+        assert "🛠 Help improve Opora: yes" in [b.label for b in shown[0].buttons]
+        await helper.say("my cat sings opera")  # not placed (out of scope)
+        await helper.say("blorp zib test")  # "Did you mean"
+        await helper.press("HIV test")
+        await other.say("their dog reads novels")  # not placed, but not opted in
+        await other.say("where can i get tested")
+        services = application.bot_data.services
+        await services.usage.flush()
+        database = services.database
+        counts = await usage_counts(database, dt.date(2026, 1, 1), dt.date(2030, 1, 1))
+    seen = {(metric, key): n for _, metric, _, key, n in counts}
+    assert seen[("free_text", "")] == 4
+    assert seen[("not_placed", "")] == 2
+    assert seen[("did_you_mean", "hiv_testing")] == 1
+    assert seen[("chosen", "hiv_testing")] == 1
+    assert seen[("intent", "hiv_testing")] == 1
+    assert seen[("conversation", "")] >= 1
+    # Kept: the helper's two texts, encrypted; nothing of the other person's.
+    _, sync_url = resolve_url(settings.database.url, ROOT)
+    engine = create_engine(sync_url)
+    with engine.connect() as connection:
+        raw = repr(connection.execute(text("SELECT * FROM nlu_samples")).all())
+    engine.dispose()
+    assert raw.count("not_placed") == 1 and raw.count("did_you_mean") == 1
+    assert "cat sings" not in raw and "dog reads" not in raw
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
+        "DATABASE_URL": database_url,
+        "OPORA_DATA_KEY": KEY,
+        "OPORA_DATA_DIR": str(tmp_path / "data"),
+    }
+    view = bot_cli("stats", "nlu", "--texts", env=env)
+    assert view.returncode == 0, view.stderr
+    assert 'en: 4 free-text messages; not placed 2 (50%); "Did you mean" 1 (25%)' in view.stdout
+    assert "my cat sings opera" in view.stdout and "blorp zib test" in view.stdout
+    assert "their dog reads novels" not in view.stdout
+    assert "my cat sings" not in bot_cli("stats", "nlu", env=env).stdout
+    # After 30 days the texts are gone; the counts stay.
+    database = Database(database_url, Cipher(KEY), ROOT)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    retained = await apply_retention(database, settings.retention, now=later)
+    assert retained.samples_deleted == 2
+    assert await usage_counts(database, dt.date(2026, 1, 1), dt.date(2030, 1, 1)) == counts
+    await database.close()

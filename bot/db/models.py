@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Date, DateTime, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import EncryptedJSON
 
-__all__ = ["Base", "ChatMessage", "Profile", "Secret", "StoredState"]
+__all__ = ["Base", "ChatMessage", "NluSample", "Profile", "Secret", "StoredState", "UsageCount"]
 
 
 class Base(DeclarativeBase):
@@ -34,6 +35,35 @@ class Profile(Base):
     area: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     # Disappearing messages: every message in the chat is deleted this long after it was sent.
     disappear_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Opted in to "help improve Opora": messages the bot did not understand are kept (encrypted,
+    # 30 days, without who wrote them) for the content editors.
+    improve_nlu: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+class UsageCount(Base):
+    """How the bot is used, counted per week and language: never per person, never content."""
+
+    __tablename__ = "usage_counts"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its Monday
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NluSample(Base):
+    """A message the bot did not understand, from someone who opted in; encrypted, unlinked to
+    anyone, deleted after 30 days (bot.retention)."""
+
+    __tablename__ = "nlu_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))  # not_placed | did_you_mean
+    guess: Mapped[str | None] = mapped_column(String(64))  # the NLU's best intent
+    text: Mapped[Any] = mapped_column(EncryptedJSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ChatMessage(Base):
