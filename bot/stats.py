@@ -318,6 +318,22 @@ class Report:
                 [(month, month, value) for month, value in months.items()],
             )
         )
+        crossed = []
+        for month in sorted(per_month):
+            kinds = Counter(
+                v for f in reports if f.created.strftime("%Y-%m") == month for v in f.violations
+            )
+            for code, label, value in protect_categories(kinds, VIOLATIONS, threshold):
+                crossed.append((f"{month}:{code}", label, value))
+        report.tables.append(
+            Table(
+                "by_month_violation",
+                "Violations reported per month, by type",
+                ("month_type", "type", "count"),
+                crossed,
+                "In each month, types named fewer than the threshold times are merged.",
+            )
+        )
         waits = Counter(_wait_band(hours) for hours in responded)
         bands = protect_series({band: waits.get(band, 0) for band in WAIT_BANDS}, threshold)
         report.tables.append(

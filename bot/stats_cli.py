@@ -10,9 +10,11 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bot.crypto import Cipher, load_or_create_key
 from bot.db import Database, DatabaseUnavailable
@@ -20,6 +22,8 @@ from bot.settings import ROOT, Settings
 from bot.stats import Report, Table, case_facts, usage_counts
 
 __all__ = ["add_commands", "run", "write_charts", "write_csv", "write_xlsx"]
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +44,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_sample(sub)
     _add_nlu(sub)
+    _add_cases(sub)
     export.add_argument(
         "--threshold",
         type=int,
@@ -61,6 +66,173 @@ def _add_nlu(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="also print the kept texts (only from people who opted in; kept 30 days)",
     )
+
+
+def _add_cases(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cases = sub.add_parser(
+        "cases",
+        help="one row per case, for the NGO's own monitoring: case codes and categories, "
+        "never who the person is; their own words only with --with-narratives (audited)",
+    )
+    cases.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
+    cases.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    cases.add_argument("--country", help="ISO code, e.g. KZ (default: all countries)")
+    cases.add_argument("--out", type=Path, required=True, help="the .csv or .xlsx file to write")
+    cases.add_argument(
+        "--with-narratives",
+        action="store_true",
+        help="add each person's own account (decrypted); needs --coordinator and is recorded "
+        "in each case's audit trail",
+    )
+    cases.add_argument(
+        "--coordinator",
+        type=int,
+        help="your Telegram id; it must be in paralegals.coordinators",
+    )
+
+
+CASE_COLUMNS = (
+    "code",
+    "kind",
+    "country",
+    "created",
+    "status",
+    "urgent",
+    "violations",
+    "perpetrators",
+    "groups",
+    "gender",
+    "age_band",
+    "outcome",
+    "qualified",
+    "services_given",
+    "hours_to_first_answer",
+    "days_to_closing",
+)
+
+
+async def _case_rows(
+    settings: Settings, args: argparse.Namespace
+) -> tuple[list[str], list[list[Any]]]:
+    from sqlalchemy import select
+
+    from bot.cases.store import record
+    from bot.cases.tables import Case
+
+    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
+    database = Database(settings.database.url, cipher, ROOT)
+    since = dt.datetime.combine(args.start, dt.time.min, tzinfo=dt.UTC)
+    until = dt.datetime.combine(args.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    header = list(CASE_COLUMNS) + (["narrative"] if args.with_narratives else [])
+    rows: list[list[Any]] = []
+    try:
+        await database.migrate()
+        async with database.session() as session:
+            query = select(Case).where(Case.created_at >= since, Case.created_at < until)
+            if args.country:
+                query = query.where(Case.country == args.country)
+            for case in await session.scalars(query.order_by(Case.created_at)):
+                created = (
+                    case.created_at
+                    if case.created_at.tzinfo
+                    else case.created_at.replace(tzinfo=dt.UTC)
+                )
+
+                row: list[Any] = [
+                    case.code,
+                    case.kind,
+                    case.country or "",
+                    created.date().isoformat(),
+                    case.status,
+                    "yes" if case.urgent else "no",
+                    " ".join(case.violations or []),
+                    " ".join(case.perpetrators or []),
+                    " ".join(case.groups or []),
+                    case.gender or "",
+                    case.age_band or "",
+                    case.outcome or "",
+                    "" if case.qualified is None else "yes" if case.qualified else "no",
+                    " ".join(case.services_given or []),
+                    _since(created, case.first_response_at, 3600),
+                    _since(created, case.closed_at, 86400),
+                ]
+                if args.with_narratives:
+                    row.append(case.story or "")
+                    # Who read whose words, and when: in the case's own audit trail.
+                    record(
+                        session,
+                        case.id,
+                        f"coordinator:{args.coordinator}",
+                        "exported_narrative",
+                    )
+                rows.append(row)
+    finally:
+        await database.close()
+    return header, rows
+
+
+def _since(created: dt.datetime, moment: dt.datetime | None, unit: float) -> float | None:
+    """Time from `created` to `moment` in `unit` seconds (hours: 3600), or None."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return round((aware - created).total_seconds() / unit, 1)
+
+
+def _write_rows(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "cases"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        book.save(path)
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _cases(args: argparse.Namespace, settings: Settings) -> int:
+    if args.with_narratives and args.coordinator not in settings.paralegals.coordinators:
+        print(
+            "--with-narratives exports what people wrote: only a coordinator may, with their "
+            "Telegram id in --coordinator (listed in paralegals.coordinators).",
+            file=sys.stderr,
+        )
+        return 2
+    country = args.country.upper() if args.country else None
+    if country and country not in settings.countries:
+        print(f"--country must be one of {', '.join(settings.countries)}.", file=sys.stderr)
+        return 2
+    args.country = country
+    try:
+        header, rows = asyncio.run(_case_rows(settings, args))
+    except DatabaseUnavailable as exc:
+        print(f"Opora {exc}", file=sys.stderr)
+        return 2
+    _write_rows(args.out, header, rows)
+    if args.with_narratives:
+        log.warning(
+            "Case-level export with narratives by coordinator %s: %d cases (recorded in each "
+            "case's audit trail)",
+            args.coordinator,
+            len(rows),
+        )
+    print(
+        f"Wrote {len(rows)} cases to {args.out}"
+        + (
+            " with narratives (recorded in each case's audit trail)."
+            if args.with_narratives
+            else " (codes and categories only)."
+        )
+    )
+    return 0
 
 
 def _add_sample(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -219,6 +391,8 @@ async def _misunderstood(settings: Settings, args: argparse.Namespace) -> list[s
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.stats_command == "cases":
+        return _cases(args, settings)
     if args.stats_command == "nlu":
         try:
             print("\n".join(asyncio.run(_misunderstood(settings, args))))

@@ -151,6 +151,13 @@ async def test_numbers_match_the_seeded_cases(database: Database) -> None:
     assert summary["first_response"] == "2.0 hours"
     assert summary["closure"] == "10.0 days"
     assert rows(report, "by_month") == {"2026-07": "12", "2026-08": "6", "2026-09": "5"}
+    # Per month and type: September's 3 "insults" and 2 "something else" merge into 5.
+    assert rows(report, "by_month_violation") == {
+        "2026-07:physical": "12",
+        "2026-07:property": "12",
+        "2026-08:medical_access": "6",
+        "2026-09:other_small": "5",
+    }
     assert rows(report, "by_perpetrator") == {"police": "12", "health": "6", "other_small": "5"}
     assert rows(report, "by_country") == {"KZ": "18", "KG": "5"}
     assert rows(report, "by_violation") == {
@@ -242,6 +249,7 @@ async def test_export_as_workbook_and_csv(
     titles = {chart_title(path) for path in (out / "q3-charts").glob("*.png")}
     assert titles == {
         "Reports of violations per month",
+        "Violations per month, by type",
         "Violations reported",
         "Who committed the violations",
         "Outcomes of closed reports",
@@ -289,7 +297,7 @@ async def test_stats_in_telegram_for_coordinators_only(
         ]
         shown = await coordinator.say("/stats 2026-Q3 kz", timeout=30)
         deadline = time.monotonic() + 30
-        while len(telegram.uploads) < 5 and time.monotonic() < deadline:
+        while len(telegram.uploads) < 6 and time.monotonic() < deadline:
             await settle(telegram)  # the charts come one after another
         usage = await coordinator.say("/stats last-year")
     summary = shown[0].text
@@ -299,6 +307,7 @@ async def test_stats_in_telegram_for_coordinators_only(
     photos = [s.raw for s in coordinator.messages() if "photo" in s.raw]
     assert [p["caption"] for p in photos] == [
         "Reports of violations per month",
+        "Violations per month, by type",
         "Violations reported",
         "Who committed the violations",
         "Outcomes of closed reports",
@@ -306,7 +315,7 @@ async def test_stats_in_telegram_for_coordinators_only(
     ]
     for photo in photos:
         content = telegram.uploads[photo["photo"][0]["file_id"]]
-        assert content.startswith(b"\x89PNG\r\n\x1a\n") and photo["photo"][0]["width"] == 800
+        assert content.startswith(b"\x89PNG\r\n\x1a\n") and photo["photo"][0]["width"] >= 800
     assert usage[-1].text.startswith("Use: /stats [period] [country]")
     # The client saw no numbers and no charts.
     assert not [s for s in client.messages() if "photo" in s.raw or "18" in s.text]
@@ -392,3 +401,71 @@ async def test_usage_is_counted_and_only_opted_in_texts_are_kept(
     assert retained.samples_deleted == 2
     assert await usage_counts(database, dt.date(2026, 1, 1), dt.date(2030, 1, 1)) == counts
     await database.close()
+
+
+async def test_case_level_export_is_pseudonymised_and_narratives_are_audited(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    import csv
+
+    from sqlalchemy import func, select
+
+    from bot.cases.tables import CaseEvent
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
+        "DATABASE_URL": database_url,
+        "OPORA_DATA_KEY": KEY,
+        "OPORA_DATA_DIR": str(tmp_path / "data"),
+        "OPORA_PARALEGALS__COORDINATORS": f"[{COORDINATOR}]",
+    }
+    period = ["stats", "cases", "--from", "2026-07-01", "--to", "2026-09-30"]
+    plain = bot_cli(*period, "--out", str(tmp_path / "cases.csv"), env=env)
+    assert plain.returncode == 0, plain.stderr
+    with (tmp_path / "cases.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 25
+    assert rows[0]["code"] == "T01-AAA" and rows[0]["perpetrators"] == "police"
+    assert rows[0]["hours_to_first_answer"] == "2.0"
+    assert "narrative" not in rows[0] and "client" not in rows[0]
+    assert "Полицейские" not in (tmp_path / "cases.csv").read_text(encoding="utf-8")
+
+    refused = bot_cli(*period, "--with-narratives", "--out", str(tmp_path / "x.csv"), env=env)
+    assert refused.returncode == 2 and not (tmp_path / "x.csv").exists()
+    stranger = bot_cli(
+        *period,
+        "--with-narratives",
+        "--coordinator",
+        "1",
+        "--out",
+        str(tmp_path / "x.csv"),
+        env=env,
+    )
+    assert stranger.returncode == 2
+    async with database.session() as session:
+        assert not await session.scalar(
+            select(func.count()).where(CaseEvent.action == "exported_narrative")
+        )
+
+    full = bot_cli(
+        *period,
+        "--with-narratives",
+        "--coordinator",
+        str(COORDINATOR),
+        "--out",
+        str(tmp_path / "cases.xlsx"),
+        env=env,
+    )
+    assert full.returncode == 0, full.stderr
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "cases.xlsx")["cases"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][-1] == "narrative" and values[1][-1] == "Полицейские забрали документы"
+    async with database.session() as session:
+        audited = list(
+            await session.scalars(
+                select(CaseEvent.actor).where(CaseEvent.action == "exported_narrative")
+            )
+        )
+    assert audited == [f"coordinator:{COORDINATOR}"] * 25
