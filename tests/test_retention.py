@@ -97,6 +97,10 @@ async def test_privacy_notice_states_the_periods_in_every_language(
         text = shown[-1].text
         assert all(d in text for d in days) and "48" in text, (lang, text)
         data = [b.callback_data for b in shown[-1].buttons]
-        assert data[:3] == ["safety:wipe", "safety:disappear", "menu:erase"], lang
+        assert data[:4] == ["safety:wipe", "safety:disappear", "safety:improve", "menu:erase"], lang
+        # The opt-in to keep misunderstood messages is off until the person says yes.
+        assert shown[-1].buttons[2].label.startswith("🛠 "), lang
+        if lang != "en":
+            assert "Help improve" not in shown[-1].buttons[2].label, lang
         if lang != "en":
             assert "What Opora keeps" not in text, lang  # translated, not English
