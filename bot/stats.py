@@ -85,6 +85,7 @@ class CaseFacts:
 
     kind: str
     country: str | None
+    city: str | None
     created: dt.datetime
     status: str
     urgent: bool
@@ -98,6 +99,13 @@ class CaseFacts:
     services: tuple[str, ...]
     first_response: dt.datetime | None
     closed: dt.datetime | None
+
+
+def _town(name: str | None) -> str | None:
+    """A town as people typed or chose it, written one way ("алматы " and "Алматы" are one)."""
+    if not name or not name.strip():
+        return None
+    return " ".join(name.split()).title()[:60]
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -115,6 +123,7 @@ async def case_facts(
     query = select(
         Case.kind,
         Case.country,
+        Case.city,
         Case.created_at,
         Case.status,
         Case.urgent,
@@ -137,6 +146,7 @@ async def case_facts(
         CaseFacts(
             kind=row.kind,
             country=row.country,
+            city=_town(row.city),
             created=_aware(row.created_at) or since,
             status=row.status,
             urgent=bool(row.urgent),
@@ -346,6 +356,13 @@ class Report:
         )
         breakdowns: list[tuple[str, str, Counter[str], Mapping[str, str], str]] = [
             ("by_country", "Reports by country", _count(f.country for f in reports), {}, ""),
+            (
+                "by_town",
+                "Reports by town",
+                _count(f.city for f in reports),
+                {},
+                "As the person named it; towns with few reports are merged.",
+            ),
             (
                 "by_violation",
                 "Violations reported",

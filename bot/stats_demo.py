@@ -33,6 +33,15 @@ _PERPETRATORS = {
     "other": 2,
 }
 _COUNTRIES = {"KZ": 30, "KG": 20, "UA": 25, "MD": 10, "TJ": 8, "RS": 5, "ME": 2}
+_TOWNS = {
+    "KZ": ["Алматы", "Астана", "Шымкент"],
+    "KG": ["Бишкек", "Ош"],
+    "UA": ["Київ", "Одеса", "Дніпро"],
+    "MD": ["Chișinău", "Bălți"],
+    "TJ": ["Душанбе"],
+    "RS": ["Beograd", "Novi Sad"],
+    "ME": ["Podgorica"],
+}
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
@@ -48,12 +57,14 @@ def demo_cases(count: int, start: dt.date, end: dt.date, seed: int = 2026) -> li
             start + dt.timedelta(days=rng.randrange(span)), dt.time(9), tzinfo=dt.UTC
         ) + dt.timedelta(minutes=rng.randrange(600))
         report = rng.random() < 0.85
+        country = _pick(rng, _COUNTRIES)
         fields: dict[str, Any] = {
             "code": f"D{n:06d}",
             "kind": "report" if report else "consultation",
             "client": None,
             "language": "ru",
-            "country": _pick(rng, _COUNTRIES),
+            "country": country,
+            "city": rng.choice(_TOWNS[country]) if rng.random() < 0.8 else None,
             "submission": f"demo-{seed}-{n}",
             "created_at": created,
             "urgent": rng.random() < 0.08,

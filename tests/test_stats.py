@@ -63,6 +63,7 @@ def seeded_cases() -> list[Case]:
     add(
         12,
         created_at=july,
+        city="Алматы",
         perpetrators=["police"],
         violations=["physical", "property"],
         groups=["drugs", "ost"],
@@ -78,6 +79,7 @@ def seeded_cases() -> list[Case]:
     add(
         6,
         created_at=august,
+        city=" астана ",
         perpetrators=["health"],
         violations=["medical_access"],
         groups=["hiv"],
@@ -160,6 +162,8 @@ async def test_numbers_match_the_seeded_cases(database: Database) -> None:
     }
     assert rows(report, "by_perpetrator") == {"police": "12", "health": "6", "other_small": "5"}
     assert rows(report, "by_country") == {"KZ": "18", "KG": "5"}
+    # 12 in Almaty, 6 typed as " астана " (written one way in the table), 5 with no town.
+    assert rows(report, "by_town") == {"Алматы": "12", "Астана": "6", "not_given": "5"}
     assert rows(report, "by_violation") == {
         "physical": "12",
         "property": "12",
