@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
 
 from bot import stats_cli as stats_commands
 from bot.content import cli as content_commands
@@ -49,19 +48,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _database(settings: Settings, create_key: bool) -> Any:
-    from bot.crypto import Cipher, load_or_create_key
-    from bot.db import Database
-    from bot.settings import ROOT
-
-    key = settings.data_key
-    if not key and (create_key or (settings.data_dir / "data.key").exists()):
-        key = load_or_create_key(settings.data_dir)
-    if not key:
-        return None
-    return Database(settings.database.url, Cipher(key), ROOT, pool=settings.database)
-
-
 def _shown_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
@@ -69,11 +55,11 @@ def _shown_url(settings: Settings) -> str:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import DatabaseUnavailable
+    from bot.db import DatabaseUnavailable, configured
 
     _logging(settings, to_file=False)
     try:
-        _database(settings, create_key=True).migrate_sync()
+        configured(settings).migrate_sync()
     except DatabaseUnavailable as exc:
         print(f"Opora {exc}", file=sys.stderr)
         return 2
@@ -84,16 +70,17 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _db_check(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0: reachable, schema current, key reads it; 1: needs `db upgrade` or another key;
     2: cannot connect."""
-    from bot.db import DatabaseUnavailable
+    from bot.db import DatabaseUnavailable, configured
 
     _logging(settings, to_file=False)
-    database = _database(settings, create_key=False)
-    if database is None:
+    # A check must not create a key: without one there is nothing to check the database with.
+    if not settings.data_key and not (settings.data_dir / "data.key").exists():
         print(
             f"No data key: set OPORA_DATA_KEY (or keep {settings.data_dir / 'data.key'}).",
             file=sys.stderr,
         )
         return 1
+    database = configured(settings)
     try:
         state = database.check_sync()
     except DatabaseUnavailable as exc:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from bot.db import ChatMessage, Database, Profile
 from bot.db.subjects import subject_of
+from bot.db.types import utc
 
 __all__ = ["DELETABLE_FOR", "Due", "MessageLog"]
 
@@ -82,7 +83,7 @@ class MessageLog:
             rows = await session.scalars(select(ChatMessage).where(ChatMessage.owner == subject))
             for row in rows:
                 row.delete_at = (
-                    _aware(row.sent_at) + dt.timedelta(seconds=seconds) if seconds else None
+                    utc(row.sent_at) + dt.timedelta(seconds=seconds) if seconds else None
                 )
         self._periods[subject] = seconds
 
@@ -98,7 +99,7 @@ class MessageLog:
             )
             if row is not None:
                 deadline = _now() + dt.timedelta(seconds=seconds)
-                current = _aware(row.delete_at) if row.delete_at else None
+                current = utc(row.delete_at) if row.delete_at else None
                 row.delete_at = min(deadline, current) if current else deadline
 
     async def all_of(self, subject: str) -> Due:
@@ -144,14 +145,9 @@ class MessageLog:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _due(rows: list[ChatMessage], cutoff: dt.datetime) -> Due:
     chats: dict[int, list[int]] = defaultdict(list)
     for row in rows:
-        if _aware(row.sent_at) >= cutoff:
+        if utc(row.sent_at) >= cutoff:
             chats[int(row.ref["chat"])].append(int(row.ref["message"]))
     return Due(dict(chats), [row.id for row in rows])

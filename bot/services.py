@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.chatlog import MessageLog
 from bot.content.library import ContentLibrary
-from bot.crypto import Cipher, load_or_create_key
-from bot.db import Database
+from bot.db import Database, configured
 from bot.directory.demo import DEMO_FILE
 from bot.directory.directory import Directory
 from bot.i18n import Catalogs
@@ -50,9 +49,7 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> Services:
         """Build (but do not open) every service from the settings."""
-        key = settings.data_key or load_or_create_key(settings.data_dir)
-        cipher = Cipher(key)
-        database = Database(settings.database.url, cipher, ROOT, pool=settings.database)
+        database = configured(settings)
         metrics = Metrics()
         return cls(
             settings=settings,

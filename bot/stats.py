@@ -34,6 +34,7 @@ from bot.cases.categories import (
 from bot.cases.tables import Case
 from bot.db import Database
 from bot.db.models import UsageCount
+from bot.db.types import utc
 
 __all__ = [
     "CaseFacts",
@@ -108,12 +109,6 @@ def _town(name: str | None) -> str | None:
     return " ".join(name.split()).title()[:60]
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 async def case_facts(
     database: Database, start: dt.date, end: dt.date, country: str | None = None
 ) -> list[CaseFacts]:
@@ -147,7 +142,7 @@ async def case_facts(
             kind=row.kind,
             country=row.country,
             city=_town(row.city),
-            created=_aware(row.created_at) or since,
+            created=utc(row.created_at) if row.created_at else since,
             status=row.status,
             urgent=bool(row.urgent),
             violations=tuple(row.violations or ()),
@@ -158,8 +153,8 @@ async def case_facts(
             outcome=row.outcome,
             qualified=row.qualified,
             services=tuple(row.services_given or ()),
-            first_response=_aware(row.first_response_at),
-            closed=_aware(row.closed_at),
+            first_response=utc(row.first_response_at) if row.first_response_at else None,
+            closed=utc(row.closed_at) if row.closed_at else None,
         )
         for row in rows
     ]

@@ -16,8 +16,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.crypto import Cipher, load_or_create_key
-from bot.db import Database, DatabaseUnavailable
+from bot.crypto import Cipher
+from bot.db import Database, DatabaseUnavailable, configured
+from bot.db.types import utc
 from bot.settings import ROOT, Settings
 from bot.stats import Report, Table, case_facts, usage_counts
 
@@ -119,8 +120,7 @@ async def _case_rows(
     from bot.cases.store import record
     from bot.cases.tables import Case
 
-    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
-    database = Database(settings.database.url, cipher, ROOT)
+    database = configured(settings)
     since = dt.datetime.combine(args.start, dt.time.min, tzinfo=dt.UTC)
     until = dt.datetime.combine(args.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     header = list(CASE_COLUMNS) + (["narrative"] if args.with_narratives else [])
@@ -132,11 +132,7 @@ async def _case_rows(
             if args.country:
                 query = query.where(Case.country == args.country)
             for case in await session.scalars(query.order_by(Case.created_at)):
-                created = (
-                    case.created_at
-                    if case.created_at.tzinfo
-                    else case.created_at.replace(tzinfo=dt.UTC)
-                )
+                created = utc(case.created_at)
 
                 row: list[Any] = [
                     case.code,
@@ -175,8 +171,7 @@ def _since(created: dt.datetime, moment: dt.datetime | None, unit: float) -> flo
     """Time from `created` to `moment` in `unit` seconds (hours: 3600), or None."""
     if moment is None:
         return None
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return round((aware - created).total_seconds() / unit, 1)
+    return round((utc(moment) - created).total_seconds() / unit, 1)
 
 
 def _write_rows(path: Path, header: list[str], rows: list[list[Any]]) -> None:
@@ -198,6 +193,16 @@ def _write_rows(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         writer.writerows(rows)
 
 
+def _country_checked(args: argparse.Namespace, settings: Settings) -> bool:
+    """Normalise --country (kz -> KZ); False, with a message, if it is not a configured one."""
+    country = args.country.upper() if args.country else None
+    if country and country not in settings.countries:
+        print(f"--country must be one of {', '.join(settings.countries)}.", file=sys.stderr)
+        return False
+    args.country = country
+    return True
+
+
 def _cases(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_narratives and args.coordinator not in settings.paralegals.coordinators:
         print(
@@ -206,11 +211,8 @@ def _cases(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    country = args.country.upper() if args.country else None
-    if country and country not in settings.countries:
-        print(f"--country must be one of {', '.join(settings.countries)}.", file=sys.stderr)
+    if not _country_checked(args, settings):
         return 2
-    args.country = country
     try:
         header, rows = asyncio.run(_case_rows(settings, args))
     except DatabaseUnavailable as exc:
@@ -295,8 +297,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> Report:
-    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
-    database = Database(settings.database.url, cipher, ROOT)
+    database = configured(settings)
     try:
         await database.migrate()  # as the bot does on start: an older schema is brought up
         facts = await case_facts(database, args.start, args.end, args.country)
@@ -334,8 +335,7 @@ async def _misunderstood(settings: Settings, args: argparse.Namespace) -> list[s
     from bot.db.models import NluSample
     from bot.usage import week_of
 
-    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
-    database = Database(settings.database.url, cipher, ROOT)
+    database = configured(settings)
     today = dt.datetime.now(dt.UTC).date()
     first = week_of(today) - dt.timedelta(weeks=max(1, args.weeks) - 1)
     try:
@@ -419,11 +419,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.threshold < 3:
         print("--threshold below 3 would publish counts that identify people.", file=sys.stderr)
         return 2
-    country = args.country.upper() if args.country else None
-    if country and country not in settings.countries:
-        print(f"--country must be one of {', '.join(settings.countries)}.", file=sys.stderr)
+    if not _country_checked(args, settings):
         return 2
-    args.country = country
     try:
         report = asyncio.run(_report(settings, args))
     except DatabaseUnavailable as exc:

@@ -87,6 +87,16 @@ def make_settings(tmp_path: Path) -> Any:
 KEY = generate_key()
 
 
+def cli_env(**values: str) -> dict[str, str]:
+    """The environment of a `python -m bot` process: this one's, without Opora settings that
+    may be set around the test run, plus `values`."""
+    outside = ("OPORA_", "TELEGRAM_", "DATABASE_URL", "NLU_")
+    return {
+        **{key: value for key, value in os.environ.items() if not key.startswith(outside)},
+        **values,
+    }
+
+
 def bot_cli(
     *args: str, env: dict[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from bot.settings import ROOT
-from tests.conftest import PG_ADMIN, _unavailable
+from tests.conftest import PG_ADMIN, _unavailable, cli_env
 
 DOC = ROOT / "docs" / "deploy.md"
 
@@ -40,12 +40,7 @@ def test_every_command_marked_for_ci_runs(tmp_path: Path) -> None:
     except psycopg.OperationalError:
         _unavailable(f"PostgreSQL is not reachable at {PG_ADMIN}")
     name = f"opora_doc_{uuid.uuid4().hex[:8]}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OPORA_", "TELEGRAM_", "DATABASE_URL", "NLU_"))
-    }
-    env.update(
+    env = cli_env(
         OPORA_HOME=str(ROOT),
         OPORA_ETC=str(tmp_path / "etc"),
         BACKUPS=str(tmp_path / "backups"),
@@ -109,13 +104,8 @@ def test_db_check_says_what_is_wrong(postgres_url: str, tmp_path: Path) -> None:
     from bot.crypto import generate_key
     from tests.conftest import bot_cli
 
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OPORA_", "TELEGRAM_", "DATABASE_URL", "NLU_"))
-    }
     key = generate_key()
-    env = {**base, "DATABASE_URL": postgres_url, "OPORA_DATA_KEY": key}
+    env = cli_env(DATABASE_URL=postgres_url, OPORA_DATA_KEY=key)
     empty = bot_cli("db", "check", env=env)
     assert empty.returncode == 1 and "db upgrade" in empty.stdout
     assert bot_cli("db", "upgrade", env=env).returncode == 0

@@ -34,7 +34,15 @@ from bot.localapi.world import LocalTelegram
 from bot.runner import webhook
 from bot.settings import ROOT
 from bot.webhook import WebhookServer
-from tests.conftest import BOT_TOKEN, KEY, _unavailable, bot_settings, free_port, webhook_env
+from tests.conftest import (
+    BOT_TOKEN,
+    KEY,
+    _unavailable,
+    bot_settings,
+    cli_env,
+    free_port,
+    webhook_env,
+)
 from tests.fake_nlu import TOKEN as NLU_TOKEN
 from tests.fake_nlu import FakeNlu
 from tests.test_report import CODE, tap
@@ -298,18 +306,17 @@ async def bot_process(
     postgres_url: str, telegram: LocalTelegram, nlu: FakeNlu, tmp_path: Path
 ) -> AsyncIterator[BotProcess]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "TELEGRAM_"))},
-        "OPORA_DATA_DIR": str(tmp_path / "data"),
-        "OPORA_DATA_KEY": KEY,
-        "OPORA_NLU__MANAGE": "external",
-        "DATABASE_URL": postgres_url,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_BASE_URL": telegram.base_url,
-        "NLU_URL": nlu.url,
-        "NLU_AUTH_TOKEN": NLU_TOKEN,
+    env = cli_env(
+        OPORA_DATA_DIR=str(tmp_path / "data"),
+        OPORA_DATA_KEY=KEY,
+        OPORA_NLU__MANAGE="external",
+        DATABASE_URL=postgres_url,
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_BASE_URL=telegram.base_url,
+        NLU_URL=nlu.url,
+        NLU_AUTH_TOKEN=NLU_TOKEN,
         **webhook_env(port),
-    }
+    )
     bot = BotProcess(env, tmp_path / "bot.log")
     bot.start()
     try:

@@ -4,7 +4,6 @@ export coordinators paste into donor reports."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from bot.localapi.world import LocalTelegram
 from bot.runner import serving
 from bot.settings import ROOT
 from bot.stats import Report, case_facts, protect_categories, protect_series, usage_counts
-from tests.conftest import KEY, bot_cli, bot_settings
+from tests.conftest import KEY, bot_cli, bot_settings, cli_env
 from tests.fake_nlu import FakeNlu
 
 T0 = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
@@ -122,6 +121,16 @@ async def database(database_url: str, tmp_path: Path) -> Any:
 
 
 START, END = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
+
+
+def stats_env(database_url: str, tmp_path: Path, **values: str) -> dict[str, str]:
+    """`python -m bot stats …` on the seeded database."""
+    return cli_env(
+        DATABASE_URL=database_url,
+        OPORA_DATA_KEY=KEY,
+        OPORA_DATA_DIR=str(tmp_path / "data"),
+        **values,
+    )
 
 
 def chart_title(path: Path) -> str:
@@ -237,12 +246,7 @@ async def test_export_as_workbook_and_csv(
     from openpyxl import load_workbook
 
     out = tmp_path / "exports"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
-        "DATABASE_URL": database_url,
-        "OPORA_DATA_KEY": KEY,
-        "OPORA_DATA_DIR": str(tmp_path / "data"),
-    }
+    env = stats_env(database_url, tmp_path)
     args = ["stats", "export", "--from", "2026-07-01", "--to", "2026-09-30"]
     book = bot_cli(*args, "--format", "xlsx", "--out", str(out / "q3.xlsx"), env=env)
     assert book.returncode == 0, book.stderr
@@ -386,12 +390,7 @@ async def test_usage_is_counted_and_only_opted_in_texts_are_kept(
     engine.dispose()
     assert raw.count("not_placed") == 1 and raw.count("did_you_mean") == 1
     assert "cat sings" not in raw and "dog reads" not in raw
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
-        "DATABASE_URL": database_url,
-        "OPORA_DATA_KEY": KEY,
-        "OPORA_DATA_DIR": str(tmp_path / "data"),
-    }
+    env = stats_env(database_url, tmp_path)
     view = bot_cli("stats", "nlu", "--texts", env=env)
     assert view.returncode == 0, view.stderr
     assert 'en: 4 free-text messages; not placed 2 (50%); "Did you mean" 1 (25%)' in view.stdout
@@ -416,13 +415,7 @@ async def test_case_level_export_is_pseudonymised_and_narratives_are_audited(
 
     from bot.cases.tables import CaseEvent
 
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DATABASE_URL"))},
-        "DATABASE_URL": database_url,
-        "OPORA_DATA_KEY": KEY,
-        "OPORA_DATA_DIR": str(tmp_path / "data"),
-        "OPORA_PARALEGALS__COORDINATORS": f"[{COORDINATOR}]",
-    }
+    env = stats_env(database_url, tmp_path, OPORA_PARALEGALS__COORDINATORS=f"[{COORDINATOR}]")
     period = ["stats", "cases", "--from", "2026-07-01", "--to", "2026-09-30"]
     plain = bot_cli(*period, "--out", str(tmp_path / "cases.csv"), env=env)
     assert plain.returncode == 0, plain.stderr

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.tables import Case, CaseEvent
 from bot.db import Database
+from bot.db.types import utc
 
 __all__ = [
     "CLOSED",
@@ -64,10 +65,8 @@ def new_code() -> str:
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    if moment is None:
-        return dt.datetime.now(dt.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """A stored time in UTC; a time not written yet (None) is now."""
+    return dt.datetime.now(dt.UTC) if moment is None else utc(moment)
 
 
 @dataclass

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.crypto import Cipher, DecryptionError
+from bot.crypto import Cipher, DecryptionError, load_or_create_key
 from bot.db.types import attach_cipher
-from bot.settings import DatabaseSettings
+from bot.settings import ROOT, DatabaseSettings, Settings
 
-__all__ = ["Database", "DatabaseUnavailable", "SchemaState", "resolve_url"]
+__all__ = ["Database", "DatabaseUnavailable", "SchemaState", "configured", "resolve_url"]
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -206,6 +206,13 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def configured(settings: Settings) -> Database:
+    """The configured database with its pool and the data key (with SQLite, a key file is
+    created on first use)."""
+    key = settings.data_key or load_or_create_key(settings.data_dir)
+    return Database(settings.database.url, Cipher(key), ROOT, pool=settings.database)
 
 
 def _explain(url: URL, exc: OperationalError) -> str:

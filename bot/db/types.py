@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import LargeBinary
@@ -10,9 +11,15 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.crypto import Cipher
 
-__all__ = ["EncryptedJSON", "attach_cipher"]
+__all__ = ["EncryptedJSON", "attach_cipher", "utc"]
 
 _ATTR = "opora_cipher"
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC time: SQLite gives naive datetimes back, and every time
+    Opora stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def attach_cipher(dialect: Dialect, cipher: Cipher) -> None:

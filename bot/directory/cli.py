@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.crypto import Cipher, load_or_create_key
-from bot.db import Database, DatabaseUnavailable
+from bot.db import Database, DatabaseUnavailable, configured
 from bot.directory.cities import CityIndex
 from bot.directory.demo import DEMO_FILE
 from bot.directory.directory import Directory
@@ -75,8 +74,7 @@ def found_json(found: Found) -> dict[str, Any]:
 
 
 def _database(settings: Settings) -> Database:
-    cipher = Cipher(settings.data_key or load_or_create_key(settings.data_dir))
-    return Database(settings.database.url, cipher, ROOT)
+    return configured(settings)
 
 
 async def _import(args: argparse.Namespace, database: Database) -> int:
